@@ -1,0 +1,78 @@
+"""Sessions for this project. ``nox`` runs them all; ``nox -l`` lists them.
+
+Python sessions build the extension in debug mode with ``maturin develop``
+into their own virtualenv. Nox uses its own Cargo target directory
+(``target/nox``) so a nox run never invalidates the build that your editor,
+``maturin develop`` and ``uv sync`` share in ``target/``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+MATURIN = next(d for d in PYPROJECT["build-system"]["requires"] if d.startswith("maturin"))
+TEST_DEPS = nox.project.dependency_groups(PYPROJECT, "test")
+LINT_DEPS = [d for d in nox.project.dependency_groups(PYPROJECT, "dev") if d.startswith("ruff")]
+CARGO_ENV = {"CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target" / "nox"))}
+
+
+def develop(session: nox.Session) -> None:
+    """Build the extension (debug profile) into the session's virtualenv."""
+    session.install(MATURIN, *TEST_DEPS)
+    session.run("maturin", "develop", "--quiet", env=CARGO_ENV)
+
+
+def cargo(session: nox.Session, *args: str) -> None:
+    session.run("cargo", *args, env=CARGO_ENV, external=True)
+
+
+@nox.session(python=False)
+def rust(session: nox.Session) -> None:
+    """Rust checks: rustfmt, clippy with warnings as errors, and the tests with
+    and without the python feature."""
+    cargo(session, "fmt", "--all", "--check")
+    cargo(session, "clippy", "--all-targets", "--no-default-features", "--", "-D", "warnings")
+    cargo(session, "test", "--no-default-features")
+    cargo(session, "clippy", "--all-targets", "--", "-D", "warnings")
+    cargo(session, "test")
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build the extension with ``maturin develop`` and import it."""
+    develop(session)
+    package = PYPROJECT["tool"]["maturin"]["module-name"].split(".")[0]
+    session.run("python", "-c", f"import {package} as m; print(m.__name__, m.__version__)")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Build the extension and run the Python tests (pass pytest args after --)."""
+    develop(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """Run both examples: pure Rust (no Python needed) and mixed Python + Rust."""
+    cargo(session, "run", "--quiet", "--example", "pure_rust", "--no-default-features")
+    develop(session)
+    session.run("python", "examples/mixed_usage.py")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check on every Python file and stub."""
+    session.install(*LINT_DEPS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")

@@ -1,0 +1,41 @@
+//! The one place where core errors become Python exceptions.
+
+use std::io::ErrorKind;
+
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyValueError};
+use pyo3::PyErr;
+
+use crate::Error;
+
+impl From<Error> for PyErr {
+    fn from(err: Error) -> PyErr {
+        let message = err.to_string();
+        match err {
+            // OSError(errno, strerror, filename), as the built-in open() raises
+            // it: Python code can read `e.errno` and `e.filename`.
+            Error::Io { path, source } => {
+                let reason = source.to_string();
+                // "No such file or directory (os error 2)" -> Python's wording.
+                let strerror = match reason.rfind(" (os error") {
+                    Some(end) => reason[..end].to_owned(),
+                    None => reason,
+                };
+                let args = (
+                    source.raw_os_error().unwrap_or(0),
+                    format!("cannot read model file: {strerror}"),
+                    path.to_string_lossy().into_owned(),
+                );
+                match source.kind() {
+                    ErrorKind::NotFound => PyFileNotFoundError::new_err(args),
+                    ErrorKind::PermissionDenied => PyPermissionError::new_err(args),
+                    _ => PyOSError::new_err(args),
+                }
+            }
+            Error::Parse { .. }
+            | Error::LengthMismatch { .. }
+            | Error::ShapeMismatch { .. }
+            | Error::Empty(_)
+            | Error::NotFinite(_) => PyValueError::new_err(message),
+        }
+    }
+}
