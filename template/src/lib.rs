@@ -119,6 +119,15 @@ pub fn process_image_into(
     Ok(())
 }
 
+/// [`process_image_into`] for `out is image`: double every element in place.
+pub fn process_image_in_place(mut image: ArrayViewMutD<'_, f32>) -> Result<()> {
+    if image.is_empty() {
+        return Err(Error::Empty("image"));
+    }
+    image.map_inplace(|x| *x *= 2.0);
+    Ok(())
+}
+
 /// The article's linear model: `predict(x) = weights · x + bias`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
