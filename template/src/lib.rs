@@ -181,11 +181,11 @@ impl Model {
             });
         }
         let weights = ArrayView1::from(&self.weights[..]);
-        Ok(inputs
+        inputs
             .rows()
             .into_iter()
             .map(|row| dot(weights, row).map(|y| y + self.bias))
-            .collect::<Result<_>>()?)
+            .collect()
     }
 
     /// Write the model as JSON, the format [`load_model`] reads.
@@ -231,7 +231,7 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<Model> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{array, s, Array2};
+    use ndarray::{Array2, array, s};
 
     #[test]
     fn dot_matches_the_article_example() {

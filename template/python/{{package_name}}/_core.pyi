@@ -1,33 +1,31 @@
-"""Type stubs for the compiled extension module (src/python/mod.rs).
-
-Checked against the built module by ``nox -s stubtest``.
-"""
+# Type stubs for the compiled extension module (src/python/mod.rs), written by
+# hand and checked against the built module by mypy's stubtest.
 
 import os
 from collections.abc import Sequence
-from typing import Optional, SupportsFloat, Union
+from typing import SupportsFloat, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self
 
 __version__: str
 
-_F32Array = npt.NDArray[np.float32]
-_Number = Union[SupportsFloat, int]
+_F32Array: TypeAlias = npt.NDArray[np.float32]
+_Path: TypeAlias = str | os.PathLike[str]
 
-def fast_predict(weights: Sequence[_Number], inputs: Sequence[_Number]) -> float:
-    """Dot product of two equally long lists (copied into Rust)."""
+# The article's call: two equally long lists of numbers, copied into Rust.
+def fast_predict(weights: Sequence[SupportsFloat], inputs: Sequence[SupportsFloat]) -> float: ...
 
-def fast_predict_array(weights: _F32Array, inputs: _F32Array) -> float:
-    """Dot product of two 1-D float32 arrays, read in place."""
+# The same on two 1-D float32 arrays, read in place.
+def fast_predict_array(weights: _F32Array, inputs: _F32Array) -> float: ...
 
-def process_image(image: _F32Array, *, out: Optional[_F32Array] = None) -> _F32Array:
-    """``2 * image`` as a new array, or written into ``out`` (may be ``image``)."""
+# 2 * image as a new array, or written into `out` (which may be `image`).
+def process_image(image: _F32Array, *, out: _F32Array | None = None) -> _F32Array: ...
 
+# Linear model: predict(x) = weights @ x + bias.
 class Model:
-    """Linear model: ``predict(x) = weights @ x + bias``."""
-
-    def __new__(cls, weights: Sequence[_Number], bias: float = 0.0) -> "Model": ...
+    def __new__(cls, weights: Sequence[SupportsFloat], bias: float = 0.0) -> Self: ...
     @property
     def weights(self) -> _F32Array: ...
     @property
@@ -36,8 +34,8 @@ class Model:
     def n_features(self) -> int: ...
     def predict(self, inputs: _F32Array) -> float: ...
     def predict_batch(self, inputs: _F32Array) -> _F32Array: ...
-    def save(self, path: Union[str, os.PathLike[str]]) -> None: ...
+    def save(self, path: _Path) -> None: ...
     def __getnewargs__(self) -> tuple[list[float], float]: ...
 
-def load_model(path: Union[str, os.PathLike[str]]) -> Model:
-    """Load a model written by ``Model.save``."""
+# Load a model written by Model.save.
+def load_model(path: _Path) -> Model: ...
