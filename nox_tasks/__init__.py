@@ -1,0 +1,1 @@
+"""The template's nox sessions and the helpers they share with tests/."""

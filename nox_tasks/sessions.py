@@ -1,0 +1,83 @@
+"""The template's nox sessions. Plain ``nox`` runs lint, tests and generated."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+from nox_tasks.render import BUILD, ROOT, VARIANTS
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "tests", "generated"]
+
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+# One Cargo target dir per purpose, kept between runs: the test builds always
+# use one interpreter, so pyo3 is compiled once and reused.
+TESTS_TARGET = BUILD / "target-tests"
+GENERATED_TARGET = BUILD / "target-generated"
+
+
+def _install(session: nox.Session, group: str) -> None:
+    session.install(*nox.project.dependency_groups(PYPROJECT, group))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff on the template's own Python code."""
+    _install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The template's pytest suite (``-- -m 'not build'`` for the fast part only)."""
+    _install(session, "test")
+    env = {"CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(TESTS_TARGET))}
+    session.run("pytest", *session.posargs, env=env)
+
+
+@nox.session
+def render(session: nox.Session) -> None:
+    """Render a variant: ``nox -s render -- [variant] [dest]`` (default: default)."""
+    _install(session, "test")
+    name = session.posargs[0] if session.posargs else "default"
+    dst = Path(session.posargs[1]).resolve() if len(session.posargs) > 1 else None
+    session.run("python", "-c", _render_call(name, dst))
+
+
+@nox.session
+def generated(session: nox.Session) -> None:
+    """Render variants and run each one's own ``nox`` (all its sessions).
+
+    ``nox -s generated -- default custom``; default: the default variant.
+    """
+    _install(session, "test")
+    names = session.posargs or ["default"]
+    for name in names:
+        dst = BUILD / "generated" / name
+        session.run("python", "-c", _render_call(name, dst))
+        session.chdir(dst)
+        session.run("nox", env={"CARGO_TARGET_DIR": str(GENERATED_TARGET / name)})
+        session.chdir(ROOT)
+
+
+@nox.session
+def devloop(session: nox.Session) -> None:
+    """Benchmark the edit-build-import loop of a rendered project (pip and uv paths)."""
+    _install(session, "test")
+    session.run("python", "-m", "nox_tasks.devloop", *session.posargs)
+
+
+def _render_call(name: str, dst: Path | None) -> str:
+    if name not in VARIANTS:
+        raise SystemExit(f"unknown variant {name!r}; choose from {', '.join(VARIANTS)}")
+    target = f"Path({str(dst)!r})" if dst else "None"
+    return (
+        "from pathlib import Path; from nox_tasks.render import render_variant; "
+        f"print(render_variant({name!r}, {target}))"
+    )

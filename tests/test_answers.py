@@ -1,0 +1,58 @@
+"""Every bad answer is refused by a validator naming the rule, and nothing is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nox_tasks.render import render
+
+BAD_ANSWERS = [
+    ({"package_name": "AIProject"}, "package_name must be a lowercase identifier"),
+    ({"package_name": "my-project"}, "package_name must be a lowercase identifier"),
+    ({"package_name": "2fast"}, "package_name must be a lowercase identifier"),
+    ({"package_name": ""}, "package_name must be a lowercase identifier"),
+    ({"package_name": "lambda"}, "must not be a Python keyword"),
+    ({"package_name": "import"}, "must not be a Python keyword"),
+    ({"package_name": "fn"}, "must not be a Rust keyword"),
+    ({"package_name": "crate"}, "must not be a Rust keyword"),
+    ({"package_name": "core"}, "must not be a Rust keyword or built-in crate"),
+    ({"package_name": "json"}, "must not shadow a Python standard-library module"),
+    ({"package_name": "test"}, "must not be a Rust keyword or built-in crate"),
+    ({"package_name": "numpy"}, "must not shadow a common AI or build package"),
+    ({"package_name": "torch"}, "must not shadow a common AI or build package"),
+    ({"package_name": "pyo3"}, "must not shadow a common AI or build package"),
+    ({"project_name": "-bad-"}, "project_name must start and end with a letter or digit"),
+    ({"project_name": "a/b"}, "project_name must start and end with a letter or digit"),
+    ({"author_email": "nope"}, "author_email must be an e-mail address"),
+    ({"author_email": "a@b"}, "author_email must be an e-mail address"),
+    ({"author_email": "a b@example.com"}, "author_email must be an e-mail address"),
+    ({"author_name": 'Jo "JJ" Doe'}, "author_name must be one non-empty line"),
+    ({"description": "   "}, "description must be one non-empty line"),
+    ({"license": "GPL-3.0"}, "license"),
+    ({"python_min": "3.8"}, "python_min"),
+]
+
+
+@pytest.mark.parametrize(("data", "rule"), BAD_ANSWERS, ids=[str(d) for d, _ in BAD_ANSWERS])
+def test_bad_answer_is_refused_and_nothing_written(tmp_path: Path, data: dict, rule: str) -> None:
+    dst = tmp_path / "project"
+    with pytest.raises(ValueError, match="Validation error") as info:
+        render(dst, data)
+    assert rule in str(info.value)
+    assert not dst.exists() or not any(dst.iterdir())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"package_name": "vision_kit"},
+        {"package_name": "_private"},
+        {"project_name": "Vision Kit 2"},
+        {"author_email": "first.last+tag@sub.example.co.uk"},
+        {"python_min": "3.14", "abi3": False},
+    ],
+)
+def test_good_answers_are_accepted(tmp_path: Path, data: dict) -> None:
+    assert (render(tmp_path / "p", data) / "Cargo.toml").is_file()
