@@ -30,15 +30,15 @@ BAD_ANSWERS = [
     ({"author_email": "a b@example.com"}, "author_email must be an e-mail address"),
     ({"author_name": 'Jo "JJ" Doe'}, "author_name must be one non-empty line"),
     ({"description": "   "}, "description must be one non-empty line"),
-    ({"license": "GPL-3.0"}, "license"),
-    ({"python_min": "3.8"}, "python_min"),
+    ({"license": "GPL-3.0"}, "Invalid choice for 'license'"),
+    ({"python_min": "3.8"}, "Invalid choice for 'python_min'"),
 ]
 
 
 @pytest.mark.parametrize(("data", "rule"), BAD_ANSWERS, ids=[str(d) for d, _ in BAD_ANSWERS])
 def test_bad_answer_is_refused_and_nothing_written(tmp_path: Path, data: dict, rule: str) -> None:
     dst = tmp_path / "project"
-    with pytest.raises(ValueError, match="Validation error") as info:
+    with pytest.raises(ValueError) as info:
         render(dst, data)
     assert rule in str(info.value)
     assert not dst.exists() or not any(dst.iterdir())

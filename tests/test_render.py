@@ -86,7 +86,7 @@ def test_default_render_matches_the_article_layout(render_to) -> None:
     pyo3 = cargo["dependencies"]["pyo3"]
     assert pyo3["optional"] is True
     assert pyo3["features"] == ["abi3-py39"]
-    assert "extension-module" not in (project / "Cargo.toml").read_text()
+    assert not any("extension-module" in f for f in sum(cargo["features"].values(), []))
     assert cargo["dependencies"]["numpy"]["optional"] is True
 
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
@@ -143,8 +143,8 @@ def test_license_choice(render_to, license: str, license_files: set[str], spdx) 
     if spdx is None:
         assert cargo["package"]["publish"] is False
         assert "Private :: Do Not Upload" in pyproject["project"]["classifiers"]
-    for name in license_files:
-        assert "Your Name" in (project / name).read_text() or name == "LICENSE-APACHE"
+    if license in ("MIT", "BSD-3-Clause", "Proprietary"):
+        assert "Your Name" in (project / "LICENSE").read_text()
 
 
 def test_derived_package_name(render_to) -> None:
