@@ -3,11 +3,20 @@
 
 import os
 from collections.abc import Sequence
-from typing import SupportsFloat, TypeAlias
+from typing import SupportsFloat, TypeAlias, final
 
 import numpy as np
 import numpy.typing as npt
 from typing_extensions import Self
+
+__all__ = [
+    "Model",
+    "__version__",
+    "fast_predict",
+    "fast_predict_array",
+    "load_model",
+    "process_image",
+]
 
 __version__: str
 
@@ -23,7 +32,8 @@ def fast_predict_array(weights: _F32Array, inputs: _F32Array) -> float: ...
 # 2 * image as a new array, or written into `out` (which may be `image`).
 def process_image(image: _F32Array, *, out: _F32Array | None = None) -> _F32Array: ...
 
-# Linear model: predict(x) = weights @ x + bias.
+# Linear model: predict(x) = weights @ x + bias. A PyO3 class: not subclassable.
+@final
 class Model:
     def __new__(cls, weights: Sequence[SupportsFloat], bias: float = 0.0) -> Self: ...
     @property
