@@ -22,7 +22,9 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 MATURIN = next(d for d in PYPROJECT["build-system"]["requires"] if d.startswith("maturin"))
 TEST_DEPS = nox.project.dependency_groups(PYPROJECT, "test")
-LINT_DEPS = [d for d in nox.project.dependency_groups(PYPROJECT, "dev") if d.startswith("ruff")]
+DEV_DEPS = nox.project.dependency_groups(PYPROJECT, "dev")
+LINT_DEPS = [d for d in DEV_DEPS if d.startswith("ruff")]
+MYPY = next(d for d in DEV_DEPS if d.startswith("mypy"))
 CARGO_ENV = {"CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target" / "nox"))}
 
 
@@ -68,6 +70,15 @@ def examples(session: nox.Session) -> None:
     cargo(session, "run", "--quiet", "--example", "pure_rust", "--no-default-features")
     develop(session)
     session.run("python", "examples/mixed_usage.py")
+
+
+@nox.session
+def stubtest(session: nox.Session) -> None:
+    """Check the hand-written stubs (python/*/_core.pyi) against the built module."""
+    develop(session)
+    session.install(MYPY)
+    module = PYPROJECT["tool"]["maturin"]["module-name"]
+    session.run("python", "-m", "mypy.stubtest", module, env={"MYPYPATH": "python"})
 
 
 @nox.session
