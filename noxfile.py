@@ -5,4 +5,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from nox_tasks.sessions import *  # noqa: E402,F403  (importing registers the sessions)
+from nox_tasks.sessions import *  # noqa: F403  (importing registers the sessions)

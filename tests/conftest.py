@@ -72,8 +72,9 @@ def build_variant(tmp_path_factory: pytest.TempPathFactory, cargo_target: Path):
         project = render(base / "project", VARIANTS[name])
         cargo_env = {**os.environ, "CARGO_TARGET_DIR": str(cargo_target)}
         wheels = base / "wheels"
+        maturin = str(Path(sysconfig.get_path("scripts")) / "maturin")
         run(
-            [str(Path(sysconfig.get_path("scripts")) / "maturin"), "build", "--profile", "dev", "--quiet",
+            [maturin, "build", "--profile", "dev", "--quiet",
              "--interpreter", sys.executable, "--out", str(wheels)],
             cwd=project, env=cargo_env,
         )  # fmt: skip
