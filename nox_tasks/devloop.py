@@ -90,7 +90,10 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="devloop-"))
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CARGO_TARGET_DIR")}
+    # nox sets VIRTUAL_ENV and UV_PROJECT_ENVIRONMENT to its own venv: the
+    # project must use its own .venv, as a user's shell would.
+    drop = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "CONDA_PREFIX", "CARGO_TARGET_DIR"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     project = Project(render(work / "ai_project"), env)
     scripts = Path(sys.executable).parent
     uv = str(scripts / "uv") if (scripts / "uv").exists() else shutil.which("uv")
