@@ -22,8 +22,8 @@ pub use ndarray;
 /// variant to the exception a Python user would catch (see `src/python/errors.rs`).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The model file could not be read (missing, permissions, ...).
-    #[error("cannot read model file {}: {source}", path.display())]
+    /// The model file could not be read or written (missing, permissions, ...).
+    #[error("model file {}: {source}", path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -130,6 +130,7 @@ pub fn process_image_in_place(mut image: ArrayViewMutD<'_, f32>) -> Result<()> {
 
 /// The article's linear model: `predict(x) = weights · x + bias`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)] // a typo such as "Bias" is an error, not a silent default
 pub struct Model {
     weights: Vec<f32>,
     #[serde(default)]
@@ -345,6 +346,10 @@ mod tests {
         let corrupt = dir.join("corrupt.json");
         fs::write(&corrupt, b"{\"weights\": [1.0,").unwrap();
         assert!(matches!(load_model(&corrupt), Err(Error::Parse { .. })));
+
+        let typo = dir.join("typo.json");
+        fs::write(&typo, b"{\"weights\": [1.0], \"Bias\": 5.0}").unwrap();
+        assert!(matches!(load_model(&typo), Err(Error::Parse { .. })));
 
         let empty = dir.join("empty.json");
         fs::write(&empty, b"{\"weights\": []}").unwrap();

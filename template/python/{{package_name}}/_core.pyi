@@ -3,11 +3,11 @@
 
 import os
 from collections.abc import Sequence
-from typing import SupportsFloat, TypeAlias, final
+from typing import Any, SupportsFloat, final
 
 import numpy as np
 import numpy.typing as npt
-from typing_extensions import Self
+from typing_extensions import Self, TypeAlias
 
 __all__ = [
     "Model",
@@ -22,9 +22,11 @@ __version__: str
 
 _F32Array: TypeAlias = npt.NDArray[np.float32]
 _Path: TypeAlias = str | os.PathLike[str]
+# Numbers to copy into Rust: a list (as in the article), a tuple, or an array.
+_Numbers: TypeAlias = Sequence[SupportsFloat] | npt.NDArray[np.floating[Any]]
 
 # The article's call: two equally long lists of numbers, copied into Rust.
-def fast_predict(weights: Sequence[SupportsFloat], inputs: Sequence[SupportsFloat]) -> float: ...
+def fast_predict(weights: _Numbers, inputs: _Numbers) -> float: ...
 
 # The same on two 1-D float32 arrays, read in place.
 def fast_predict_array(weights: _F32Array, inputs: _F32Array) -> float: ...
@@ -35,7 +37,7 @@ def process_image(image: _F32Array, *, out: _F32Array | None = None) -> _F32Arra
 # Linear model: predict(x) = weights @ x + bias. A PyO3 class: not subclassable.
 @final
 class Model:
-    def __new__(cls, weights: Sequence[SupportsFloat], bias: float = 0.0) -> Self: ...
+    def __new__(cls, weights: _Numbers, bias: float = 0.0) -> Self: ...
     @property
     def weights(self) -> _F32Array: ...
     @property

@@ -14,15 +14,15 @@ impl From<Error> for PyErr {
             // OSError(errno, strerror, filename), as the built-in open() raises
             // it: Python code can read `e.errno` and `e.filename`.
             Error::Io { path, source } => {
+                // "No such file or directory (os error 2)" -> Python's strerror.
                 let reason = source.to_string();
-                // "No such file or directory (os error 2)" -> Python's wording.
-                let strerror = match reason.rfind(" (os error") {
-                    Some(end) => reason[..end].to_owned(),
-                    None => reason,
-                };
+                let strerror = reason
+                    .rfind(" (os error")
+                    .map_or(reason.as_str(), |end| &reason[..end])
+                    .to_owned();
                 let args = (
                     source.raw_os_error().unwrap_or(0),
-                    format!("cannot read model file: {strerror}"),
+                    strerror,
                     path.to_string_lossy().into_owned(),
                 );
                 match source.kind() {
