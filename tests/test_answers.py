@@ -23,13 +23,20 @@ BAD_ANSWERS = [
     ({"package_name": "numpy"}, "must not shadow a common AI or build package"),
     ({"package_name": "torch"}, "must not shadow a common AI or build package"),
     ({"package_name": "pyo3"}, "must not shadow a common AI or build package"),
-    ({"project_name": "-bad-"}, "project_name must start and end with a letter or digit"),
-    ({"project_name": "a/b"}, "project_name must start and end with a letter or digit"),
+    ({"project_name": "-bad-"}, "project_name must start with a letter"),
+    ({"project_name": "a/b"}, "project_name must start with a letter"),
+    ({"project_name": "3D Vision"}, "project_name must start with a letter"),
+    ({"project_name": "Vision\n"}, "project_name must start with a letter"),
+    ({"package_name": "vk\n"}, "package_name must be a lowercase identifier"),
+    ({"author_email": "a@example.com\n"}, "author_email must be an e-mail address"),
     ({"author_email": "nope"}, "author_email must be an e-mail address"),
     ({"author_email": "a@b"}, "author_email must be an e-mail address"),
     ({"author_email": "a b@example.com"}, "author_email must be an e-mail address"),
     ({"author_name": 'Jo "JJ" Doe'}, "author_name must be one non-empty line"),
+    ({"author_name": "Jo\\Doe"}, "author_name must be one non-empty line"),
     ({"description": "   "}, "description must be one non-empty line"),
+    ({"description": 'A "fast" model'}, "without double quotes or backslashes"),
+    ({"description": "C:\\models"}, "without double quotes or backslashes"),
     ({"license": "GPL-3.0"}, "Invalid choice for 'license'"),
     ({"python_min": "3.8"}, "Invalid choice for 'python_min'"),
 ]
@@ -52,7 +59,12 @@ def test_bad_answer_is_refused_and_nothing_written(tmp_path: Path, data: dict, r
         {"project_name": "Vision Kit 2"},
         {"author_email": "first.last+tag@sub.example.co.uk"},
         {"python_min": "3.14", "abi3": False},
+        {"author_name": "张伟", "description": "中文描述 with 'single' quotes"},
     ],
 )
 def test_good_answers_are_accepted(tmp_path: Path, data: dict) -> None:
-    assert (render(tmp_path / "p", data) / "Cargo.toml").is_file()
+    from test_render import tomllib
+
+    project = render(tmp_path / "p", data)
+    for name in ("Cargo.toml", "pyproject.toml"):
+        tomllib.loads((project / name).read_text(encoding="utf-8"))

@@ -28,7 +28,7 @@ pub(crate) fn as_f32_array<'py, D: Dimension>(
     if !aligned || array.strides().iter().any(|s| s % F32_SIZE != 0) {
         return Err(PyValueError::new_err(format!(
             "{arg} is a misaligned or byte-strided float32 view; \
-             pass numpy.ascontiguousarray({arg})"
+             pass {arg}.copy()"
         )));
     }
     Ok(array.clone())
