@@ -155,12 +155,26 @@ def test_derived_package_name(render_to) -> None:
     assert pyproject["project"]["name"] == "my-fancy-model-2"
 
 
-def test_render_names_no_package_registry_host(render_to) -> None:
-    project = render_to()
-    hosts = re.compile(r"pypi\.org|pythonhosted\.org|(^|[^-a-z])crates\.io|npmjs")
+REGISTRY_HOSTS = re.compile(r"pypi\.org|pythonhosted\.org|(^|[^-a-z])crates\.io|npmjs")
+
+
+@pytest.mark.parametrize("variant", ["default", "custom"])
+def test_render_names_no_package_registry_host(render_to, variant: str) -> None:
+    from nox_tasks.render import VARIANTS
+
+    project = render_to(VARIANTS[variant])
     for path in project.rglob("*"):
         if path.is_file():
-            assert not hosts.search(path.read_text(encoding="utf-8")), path
+            assert not REGISTRY_HOSTS.search(path.read_text(encoding="utf-8")), path
+
+
+def test_template_repository_names_no_package_registry_host() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    for rel in filter(None, tracked.split("\0")):
+        text = (ROOT / rel).read_text(encoding="utf-8", errors="replace")
+        assert not REGISTRY_HOSTS.search(text), rel
 
 
 def test_template_needs_no_trust() -> None:
