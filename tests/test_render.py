@@ -155,7 +155,7 @@ def test_derived_package_name(render_to) -> None:
     assert pyproject["project"]["name"] == "my-fancy-model-2"
 
 
-REGISTRY_HOSTS = re.compile(r"pypi\.org|pythonhosted\.org|(^|[^-a-z])crates\.io|npmjs")
+REGISTRY_HOSTS = re.compile(r"pypi\.org|pythonhosted\.org|(^|[^-a-z])crates\.io|npmjs\.(com|org)")
 
 
 @pytest.mark.parametrize("variant", ["default", "custom"])
