@@ -63,3 +63,11 @@ def render_variant(name: str, dst: Path | None = None) -> Path:
     if name not in VARIANTS:
         raise SystemExit(f"unknown variant {name!r}; choose from {', '.join(VARIANTS)}")
     return render(dst or BUILD / "render" / name, VARIANTS[name])
+
+
+if __name__ == "__main__":
+    # python -m nox_tasks.render VARIANT [DEST]
+    import sys
+
+    name, *dest = sys.argv[1:] or ["default"]
+    print(render_variant(name, Path(dest[0]).resolve() if dest else None))

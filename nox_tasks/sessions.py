@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import nox
 
-from nox_tasks.render import BUILD, ROOT, VARIANTS
+from nox_tasks.render import BUILD, ROOT
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -45,9 +44,7 @@ def tests(session: nox.Session) -> None:
 def render(session: nox.Session) -> None:
     """Render a variant: ``nox -s render -- [variant] [dest]`` (default: default)."""
     _install(session, "test")
-    name = session.posargs[0] if session.posargs else "default"
-    dst = Path(session.posargs[1]).resolve() if len(session.posargs) > 1 else None
-    session.run("python", "-c", _render_call(name, dst))
+    session.run("python", "-m", "nox_tasks.render", *session.posargs)
 
 
 @nox.session
@@ -60,7 +57,7 @@ def generated(session: nox.Session) -> None:
     names = session.posargs or ["default"]
     for name in names:
         dst = BUILD / "generated" / name
-        session.run("python", "-c", _render_call(name, dst))
+        session.run("python", "-m", "nox_tasks.render", name, str(dst))
         session.chdir(dst)
         session.run("nox", env={"CARGO_TARGET_DIR": str(GENERATED_TARGET / name)})
         session.chdir(ROOT)
@@ -71,13 +68,3 @@ def devloop(session: nox.Session) -> None:
     """Benchmark the edit-build-import loop of a rendered project (pip and uv paths)."""
     _install(session, "test")
     session.run("python", "-m", "nox_tasks.devloop", *session.posargs)
-
-
-def _render_call(name: str, dst: Path | None) -> str:
-    if name not in VARIANTS:
-        raise SystemExit(f"unknown variant {name!r}; choose from {', '.join(VARIANTS)}")
-    target = f"Path({str(dst)!r})" if dst else "None"
-    return (
-        "from pathlib import Path; from nox_tasks.render import render_variant; "
-        f"print(render_variant({name!r}, {target}))"
-    )
