@@ -9,6 +9,8 @@ into their own virtualenv. Nox uses its own Cargo target directory
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import nox
@@ -79,6 +81,46 @@ def stubtest(session: nox.Session) -> None:
     session.install(MYPY)
     module = PYPROJECT["tool"]["maturin"]["module-name"]
     session.run("python", "-m", "mypy.stubtest", module, env={"MYPYPATH": "python"})
+
+
+def find_lldb_dap() -> str | None:
+    """The lldb-dap debug adapter: $LLDB_DAP, PATH, Debian's versioned name, Xcode."""
+    if "LLDB_DAP" in os.environ:
+        return shutil.which(os.environ["LLDB_DAP"])
+    for name in ["lldb-dap", *(f"lldb-dap-{v}" for v in range(25, 16, -1))]:
+        if found := shutil.which(name):
+            return found
+    if shutil.which("xcrun"):
+        found = subprocess.run(["xcrun", "-f", "lldb-dap"], capture_output=True, text=True)
+        if found.returncode == 0:
+            return found.stdout.strip()
+    return None
+
+
+@nox.session
+def debug_check(session: nox.Session) -> None:
+    """Drive .vscode/launch.json through real debug adapters (lldb-dap, debugpy):
+    a Rust breakpoint under an lldb-dap launch, then Python and Rust breakpoints
+    in one process. Skips when the adapter or ptrace is not available."""
+    if not (ROOT / ".vscode" / "launch.json").exists():
+        session.skip("no .vscode/launch.json: this project was rendered with vscode=false")
+    adapter = find_lldb_dap()
+    if adapter is None:
+        session.skip(
+            "lldb-dap not found. Install it with `sudo apt-get install lldb-19` "
+            "(Debian/Ubuntu; it provides lldb-dap-19), `brew install llvm` (macOS), "
+            "or set LLDB_DAP=/path/to/lldb-dap"
+        )
+    develop(session)
+    session.install(*nox.project.dependency_groups(PYPROJECT, "debug"))
+    skip_file = Path(session.create_tmp()) / "debug_check.skipped"
+    skip_file.unlink(missing_ok=True)
+    session.run(
+        "python", "tools/debug_check.py", "--lldb-dap", adapter, "--skip-file", str(skip_file),
+        env=CARGO_ENV, success_codes=[0, 77],
+    )  # fmt: skip
+    if skip_file.exists():
+        session.skip(skip_file.read_text(encoding="utf-8"))
 
 
 @nox.session
