@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import json5
 import pytest
 import yaml
 
@@ -19,7 +19,23 @@ else:  # pragma: no cover
 
 ROOT = Path(__file__).resolve().parent.parent
 
-DEFAULT_FILES = {
+# Files that each optional question adds (the rest is always rendered).
+OPTIONAL_FILES = {
+    "vscode": {
+        ".vscode/extensions.json",
+        ".vscode/launch.json",
+        ".vscode/settings.json",
+        ".vscode/tasks.json",
+        "tools/debug_check.py",
+        "tools/run_with_pid.py",
+    },
+    "precommit": {".pre-commit-config.yaml"},
+    "mirror": {"scripts/setup-mirrors.sh", "scripts/setup-mirrors.ps1"},
+    "ci": {".github/workflows/ci.yml", ".github/workflows/release.yml"},
+}
+OFF = {"vscode": False, "precommit": False, "mirror": "none", "ci": "none"}
+
+DEFAULT_FILES = set().union(*OPTIONAL_FILES.values()) | {
     ".copier-answers.yml",
     ".gitignore",
     "Cargo.toml",
@@ -45,7 +61,7 @@ PARSERS = {
     ".toml": lambda text: tomllib.loads(text),
     ".yml": yaml.safe_load,
     ".yaml": yaml.safe_load,
-    ".json": json.loads,
+    ".json": json5.loads,  # .vscode/*.json are JSON with comments
 }
 
 
@@ -70,11 +86,23 @@ def test_every_structured_file_parses_and_nothing_is_left_unrendered(
             continue
         assert not path.name.endswith(".jinja"), path
         text = path.read_text(encoding="utf-8")
-        assert not re.search(r"\{\{|\{%|%\}", text), f"unrendered Jinja in {path}"
+        jinja_free = re.sub(r"\$\{\{.*?\}\}", "", text)  # GitHub Actions expressions
+        assert not re.search(r"\{\{|\{%|%\}", jinja_free), f"unrendered Jinja in {path}"
         if path.suffix in PARSERS:
             PARSERS[path.suffix](text)
             parsed += 1
-    assert parsed >= 3  # Cargo.toml, pyproject.toml, .copier-answers.yml
+    assert parsed >= 3  # Cargo.toml, pyproject.toml, .copier-answers.yml, ...
+
+
+@pytest.mark.parametrize("question", sorted(OFF))
+def test_each_optional_question_omits_exactly_its_files(render_to, question: str) -> None:
+    project = render_to({question: OFF[question]})
+    assert files(project) == DEFAULT_FILES - OPTIONAL_FILES[question]
+
+
+def test_custom_mirror_keeps_the_scripts(render_to) -> None:
+    project = render_to({"mirror": "custom", "mirror_pip_url": ""})
+    assert files(project) == DEFAULT_FILES
 
 
 def test_default_render_matches_the_article_layout(render_to) -> None:

@@ -1,0 +1,75 @@
+"""pre-commit: local hooks only, and a fresh render passes them unchanged."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nox_tasks.render import BUILD, ROOT
+
+# Hook environments (ruff, pre-commit-hooks) are cached between runs.
+ENV = {**os.environ, "PRE_COMMIT_HOME": str(BUILD / "pre-commit-cache")}
+REQUIRED_HOOKS = {"ruff-check", "ruff-format", "cargo-fmt", "cargo-clippy", "check-toml",
+                  "check-yaml", "check-json", "check-merge-conflict"}  # fmt: skip
+
+
+def hooks(config: Path) -> dict[str, dict]:
+    repos = yaml.safe_load(config.read_text(encoding="utf-8"))["repos"]
+    assert [r["repo"] for r in repos] == ["local"] * len(repos), "only local hooks"
+    return {h["id"]: h for r in repos for h in r["hooks"]}
+
+
+def pre_commit(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args],
+        cwd=project, capture_output=True, text=True, env=ENV,
+    )  # fmt: skip
+
+
+def git(project: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_configs_use_local_hooks_only(render_to) -> None:
+    assert REQUIRED_HOOKS <= set(hooks(render_to() / ".pre-commit-config.yaml"))
+    assert {"ruff-check", "ruff-format", "check-toml"} <= set(
+        hooks(ROOT / ".pre-commit-config.yaml")
+    )
+    assert not (render_to({"precommit": False}, "off") / ".pre-commit-config.yaml").exists()
+
+
+@pytest.mark.build
+def test_fresh_render_passes_pre_commit_unchanged(render_to) -> None:
+    project = render_to()
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "render")
+    result = pre_commit(project, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for hook in REQUIRED_HOOKS - {"check-json"}:  # .vscode/*.json are JSONC, excluded
+        name = hooks(project / ".pre-commit-config.yaml")[hook]["name"]
+        assert f"{name}..." in result.stdout and "Passed" in result.stdout, hook
+    # Nothing tracked changed; cargo's lockfile is the only new file.
+    assert git(project, "diff", "--stat") == ""
+    assert git(project, "status", "--porcelain").split() in (["??", "Cargo.lock"], [])
+
+    # The hooks do catch problems.
+    (project / "bad.toml").write_text("[a]\nb = \n", encoding="utf-8")
+    conflict = "<<<<<<< HEAD\nx\n=======\ny\n>>>>>>> other\n"
+    (project / "notes.txt").write_text(conflict, encoding="utf-8")
+    lib = project / "src" / "lib.rs"
+    lib.write_text(lib.read_text(encoding="utf-8") + "\nfn  badly_formatted( ){}\n", "utf-8")
+    git(project, "add", "-A")
+    # check-merge-conflict looks for markers while a merge is in progress.
+    head = git(project, "rev-parse", "HEAD").strip()
+    (project / ".git" / "MERGE_HEAD").write_text(head + "\n", encoding="utf-8")
+    (project / ".git" / "MERGE_MSG").write_text("Merge\n", encoding="utf-8")
+    for hook in ["check-toml", "check-merge-conflict", "cargo-fmt"]:
+        assert pre_commit(project, "run", hook, "--all-files").returncode != 0, hook

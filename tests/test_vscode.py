@@ -1,0 +1,128 @@
+"""The VS Code set-up: configuration shape (fast), the PID wrapper, and the
+rendered ``debug_check`` session's skips. The real debug-adapter round trip runs
+in the rendered project's own ``nox`` (the ``generated`` session)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import json5
+import pytest
+
+VSCODE_FILES = {"extensions.json", "launch.json", "settings.json", "tasks.json"}
+
+
+def load(project: Path, name: str) -> dict:
+    return json5.loads((project / ".vscode" / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    from nox_tasks.render import render
+
+    return render(tmp_path_factory.mktemp("vscode") / "project")
+
+
+def configs(project: Path) -> dict[str, dict]:
+    return {c["name"]: c for c in load(project, "launch.json")["configurations"]}
+
+
+def test_vscode_files_render_and_parse(project: Path) -> None:
+    assert {p.name for p in (project / ".vscode").iterdir()} == VSCODE_FILES
+    for name in VSCODE_FILES:
+        assert isinstance(load(project, name), dict), name
+    recommended = set(load(project, "extensions.json")["recommendations"])
+    assert {"rust-lang.rust-analyzer", "vadimcn.vscode-lldb", "ms-python.debugpy"} <= recommended
+
+
+def test_launch_configurations(project: Path) -> None:
+    by_name = configs(project)
+    tasks = {t["label"] for t in load(project, "tasks.json")["tasks"]}
+
+    python = by_name["Python: current file"]
+    assert (python["type"], python["request"], python["justMyCode"]) == ("debugpy", "launch", False)
+
+    for debugger, kind in [("CodeLLDB", "lldb"), ("lldb-dap", "lldb-dap")]:
+        launch = by_name[f"Rust: Python current file ({debugger})"]
+        assert (launch["type"], launch["request"]) == (kind, "launch")
+        assert launch["program"] == "${command:python.interpreterPath}"
+        assert launch["args"] == ["${file}"]
+        assert launch["preLaunchTask"] in tasks
+        attach = by_name[f"Rust: attach to a running Python ({debugger})"]
+        assert (attach["type"], attach["request"]) == (kind, "attach")
+        assert attach["pid"] in {"${command:pickMyProcess}", "${command:PickProcess}"}
+        pytest_config = by_name[f"Rust: one pytest test ({debugger})"]
+        assert pytest_config["args"][:2] == ["-m", "pytest"]
+        assert "${input:pytestNode}" in pytest_config["args"]
+    # lldb-dap ignores an env dict: it must be a list of NAME=value strings.
+    env = by_name["Rust: Python current file (lldb-dap)"]["env"]
+    assert isinstance(env, list) and all(re.fullmatch(r"\w+=.*", e) for e in env)
+
+    default_test = load(project, "launch.json")["inputs"][0]["default"]
+    path, _, test_name = default_test.partition("::")
+    assert f"def {test_name}(" in (project / path).read_text(encoding="utf-8")
+
+
+def test_mixed_configuration_attaches_codelldb_to_the_printed_pid(project: Path) -> None:
+    mixed = configs(project)["Python + Rust: current file (CodeLLDB)"]
+    action = mixed["serverReadyAction"]
+    assert action["action"] == "openExternally"
+    assert action["uriFormat"].startswith("vscode://vadimcn.vscode-lldb/launch/config?")
+    assert mixed["program"] == "${workspaceFolder}/tools/run_with_pid.py"
+    lldb_dap = configs(project)["Python + Rust: current file (lldb-dap, pick the printed PID)"]
+    assert lldb_dap["serverReadyAction"]["name"] in configs(project)
+
+
+def test_run_with_pid_prints_the_pattern_then_runs_the_script(project: Path, tmp_path) -> None:
+    pattern = configs(project)["Python + Rust: current file (CodeLLDB)"]["serverReadyAction"]
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import sys\nprint('argv', sys.argv[1:], __name__, sys.path[0] == "
+        f"{str(tmp_path)!r})\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "RUST_DEBUGGER_WAIT": "0.3"}
+    result = subprocess.run(
+        [sys.executable, str(project / "tools" / "run_with_pid.py"), str(script), "x", "--y"],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    first, second = result.stdout.splitlines()
+    match = re.search(pattern["pattern"], first)
+    assert match and match.group(1).isdigit()
+    assert second == "argv ['x', '--y'] __main__ True"
+    if sys.platform.startswith("linux"):
+        assert "no Rust debugger attached" in result.stderr
+
+
+def test_settings_keep_rust_analyzer_out_of_maturins_way(project: Path) -> None:
+    settings = load(project, "settings.json")
+    assert settings["rust-analyzer.cargo.targetDir"] is True
+    assert settings["rust-analyzer.cargo.features"] == ["python"]
+    assert "PYO3_PYTHON" in settings["rust-analyzer.cargo.extraEnv"]
+
+
+def run_debug_check(project: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "-s", "debug_check"],
+        cwd=project, capture_output=True, text=True, env={**os.environ, **env},
+    )  # fmt: skip
+
+
+def test_debug_check_skips_without_the_adapter(project: Path) -> None:
+    result = run_debug_check(project, LLDB_DAP="/nonexistent/lldb-dap")
+    assert result.returncode == 0, result.stderr
+    assert "Session debug_check skipped: lldb-dap not found" in result.stderr
+    assert "apt-get install lldb-19" in result.stderr
+
+
+def test_without_vscode_nothing_is_rendered_and_debug_check_skips(render_to) -> None:
+    project = render_to({"vscode": False})
+    assert not (project / ".vscode").exists() and not (project / "tools").exists()
+    assert "debugpy" not in (project / "pyproject.toml").read_text(encoding="utf-8")
+    result = run_debug_check(project)
+    assert result.returncode == 0, result.stderr
+    assert "skipped: no .vscode/launch.json" in result.stderr
