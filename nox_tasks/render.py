@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 
 # Answer sets the tests and sessions render by name. "default" is what
-# `copier copy --defaults` produces; "custom" changes every answer that
-# changes generated code, so both sides of each switch are built.
+# `copier copy --defaults` produces (every optional part on); "custom" changes
+# every answer that changes generated code, so both sides of each switch are
+# built; "minimal" turns every optional part off.
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "custom": {
@@ -25,7 +26,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "license": "BSD-3-Clause",
         "python_min": "3.11",
         "abi3": False,
+        "mirror": "custom",
+        "mirror_cargo_url": "sparse+https://mirror.example.com/cargo/index/",
+        "mirror_rustup_url": "https://mirror.example.com/rustup-dist",
+        "mirror_pip_url": "https://mirror.example.com/python/simple/",
     },
+    "minimal": {"vscode": False, "precommit": False, "mirror": "none", "ci": "none"},
 }
 
 

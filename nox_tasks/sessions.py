@@ -51,10 +51,11 @@ def render(session: nox.Session) -> None:
 def generated(session: nox.Session) -> None:
     """Render variants and run each one's own ``nox`` (all its sessions).
 
-    ``nox -s generated -- default custom``; default: the default variant.
+    ``nox -s generated -- default custom``; default: ``default`` (every
+    optional part on) and ``minimal`` (every optional part off).
     """
     _install(session, "test")
-    names = session.posargs or ["default"]
+    names = session.posargs or ["default", "minimal"]
     for name in names:
         dst = BUILD / "generated" / name
         session.run("python", "-m", "nox_tasks.render", name, str(dst))
