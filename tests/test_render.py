@@ -37,6 +37,7 @@ OFF = {"vscode": False, "precommit": False, "mirror": "none", "ci": "none"}
 
 DEFAULT_FILES = set().union(*OPTIONAL_FILES.values()) | {
     ".copier-answers.yml",
+    ".gitattributes",
     ".gitignore",
     "Cargo.toml",
     "LICENSE-APACHE",
