@@ -44,7 +44,8 @@ def test_launch_configurations(project: Path) -> None:
     tasks = {t["label"] for t in load(project, "tasks.json")["tasks"]}
 
     python = by_name["Python: current file"]
-    assert (python["type"], python["request"], python["justMyCode"]) == ("debugpy", "launch", False)
+    assert (python["type"], python["request"]) == ("debugpy", "launch")
+    assert python["justMyCode"] is False
 
     for debugger, kind in [("CodeLLDB", "lldb"), ("lldb-dap", "lldb-dap")]:
         launch = by_name[f"Rust: Python current file ({debugger})"]
@@ -81,8 +82,7 @@ def test_run_with_pid_prints_the_pattern_then_runs_the_script(project: Path, tmp
     pattern = configs(project)["Python + Rust: current file (CodeLLDB)"]["serverReadyAction"]
     script = tmp_path / "script.py"
     script.write_text(
-        "import sys\nprint('argv', sys.argv[1:], __name__, sys.path[0] == "
-        f"{str(tmp_path)!r})\n",
+        f"import sys\nprint('argv', sys.argv[1:], __name__, sys.path[0] == {str(tmp_path)!r})\n",
         encoding="utf-8",
     )
     env = {**os.environ, "RUST_DEBUGGER_WAIT": "0.3"}
