@@ -19,6 +19,8 @@ nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
+# `nox` alone runs everything but the benchmarks (`nox -s bench`).
+nox.options.sessions = ["rust", "build", "tests", "examples", "stubtest", "debug_check", "lint"]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -68,10 +70,20 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def examples(session: nox.Session) -> None:
-    """Run both examples: pure Rust (no Python needed) and mixed Python + Rust."""
+    """Run every example: pure Rust (no Python needed), then each Python one."""
     cargo(session, "run", "--quiet", "--example", "pure_rust", "--no-default-features")
     develop(session)
-    session.run("python", "examples/mixed_usage.py")
+    for example in sorted((ROOT / "examples").glob("*.py")):
+        session.run("python", str(example.relative_to(ROOT)))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: Rust against NumPy / pure Python, one table of ratios measured
+    in this run (release build). ``nox -s bench -- --quick`` for a short run."""
+    session.install(MATURIN, *TEST_DEPS)
+    session.run("maturin", "develop", "--release", "--quiet", env=CARGO_ENV)
+    session.run("python", "benchmarks/run.py", *session.posargs)
 
 
 @nox.session

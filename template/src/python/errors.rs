@@ -32,6 +32,7 @@ impl From<Error> for PyErr {
                 }
             }
             Error::Parse { .. }
+            | Error::Invalid(_)
             | Error::LengthMismatch { .. }
             | Error::ShapeMismatch { .. }
             | Error::Empty(_)
