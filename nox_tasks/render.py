@@ -15,7 +15,7 @@ BUILD = ROOT / "build"
 # Answer sets the tests and sessions render by name. "default" is what
 # `copier copy --defaults` produces (every optional part on); "custom" changes
 # every answer that changes generated code, so both sides of each switch are
-# built; "minimal" turns every optional part off.
+# built; "minimal" turns every optional part off (no features either).
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "custom": {
@@ -31,8 +31,18 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "mirror_rustup_url": "https://mirror.example.com/rustup-dist",
         "mirror_pip_url": "https://mirror.example.com/python/simple/",
     },
-    "minimal": {"vscode": False, "precommit": False, "mirror": "none", "ci": "none"},
+    "minimal": {
+        "features": [],
+        "vscode": False,
+        "precommit": False,
+        "mirror": "none",
+        "ci": "none",
+    },
 }
+
+# The optional compute features (copier.yml `features`); `nox -s feature_matrix`
+# renders and tests each one alone.
+FEATURES = ["parallel", "simd", "conversions", "rl_env", "text_pipeline"]
 
 
 def render(
@@ -64,11 +74,20 @@ def render(
     return dst
 
 
+def variant_answers(name: str) -> dict[str, Any]:
+    """The answers of a named variant, or of ``only:FEATURE``: that one feature,
+    every other optional part off."""
+    if name.startswith("only:") and name[5:] in FEATURES:
+        return {**VARIANTS["minimal"], "features": [name[5:]]}
+    if name not in VARIANTS:
+        choices = [*VARIANTS, *(f"only:{f}" for f in FEATURES)]
+        raise SystemExit(f"unknown variant {name!r}; choose from {', '.join(choices)}")
+    return VARIANTS[name]
+
+
 def render_variant(name: str, dst: Path | None = None) -> Path:
     """Render a named variant into `dst` (default: build/render/<name>)."""
-    if name not in VARIANTS:
-        raise SystemExit(f"unknown variant {name!r}; choose from {', '.join(VARIANTS)}")
-    return render(dst or BUILD / "render" / name, VARIANTS[name])
+    return render(dst or BUILD / "render" / name.replace(":", "-"), variant_answers(name))
 
 
 if __name__ == "__main__":

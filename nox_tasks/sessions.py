@@ -6,7 +6,7 @@ import os
 
 import nox
 
-from nox_tasks.render import BUILD, ROOT
+from nox_tasks.render import BUILD, FEATURES, ROOT
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -61,6 +61,28 @@ def generated(session: nox.Session) -> None:
         session.run("python", "-m", "nox_tasks.render", name, str(dst))
         session.chdir(dst)
         session.run("nox", env={"CARGO_TARGET_DIR": str(GENERATED_TARGET / name)})
+        session.chdir(ROOT)
+
+
+@nox.session
+def feature_matrix(session: nox.Session) -> None:
+    """Render each feature alone and run that project's checks and tests.
+
+    ``nox -s feature_matrix -- simd rl_env`` for some; default: every feature.
+    (All features and none are covered by ``generated``.)
+    """
+    _install(session, "test")
+    names = session.posargs or FEATURES
+    unknown = sorted(set(names) - set(FEATURES))
+    if unknown:
+        session.error(f"unknown features {unknown}; choose from {FEATURES}")
+    target = BUILD / "target-features"  # shared: every render builds the same deps
+    for name in names:
+        dst = BUILD / "features" / name
+        session.run("python", "-m", "nox_tasks.render", f"only:{name}", str(dst))
+        session.chdir(dst)
+        session.run("nox", "-s", "rust", "build", "tests", "examples", "stubtest", "lint",
+                    env={"CARGO_TARGET_DIR": str(target)})  # fmt: skip
         session.chdir(ROOT)
 
 
