@@ -473,6 +473,30 @@ def test_legacy_config_file_is_used_when_it_is_the_only_one(script: Path, user: 
     assert legacy.read_bytes() == b"[build]\njobs = 1\n"
 
 
+def test_legacy_config_wins_when_both_files_exist(script: Path, user: User) -> None:
+    # Cargo reads `config` (and warns) when both exist: the block must go there.
+    user.cargo_home.mkdir()
+    (user.cargo_home / "config").write_bytes(b"[build]\njobs = 2\n")
+    user.config.write_bytes(b"[net]\nretry = 3\n")
+    user.run(script)
+    assert "[source.crates-io]" in (user.cargo_home / "config").read_text()
+    assert user.config.read_bytes() == b"[net]\nretry = 3\n"
+
+
+def test_a_relative_profile_is_in_home_not_the_current_directory(
+    script: Path, user: User, tmp_path: Path
+) -> None:
+    cwd = tmp_path / "somewhere"
+    cwd.mkdir()
+    result = subprocess.run(
+        [str(script), "--profile", ".bashrc"], cwd=cwd, env=user.env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert not (cwd / ".bashrc").exists()
+    assert "RUSTUP_DIST_SERVER" in (user.home / ".bashrc").read_text()
+
+
 def test_changing_the_urls_updates_the_block_in_place(script: Path, user: User) -> None:
     user.profile.write_bytes(b"umask 022\n")
     user.run(script)

@@ -55,7 +55,8 @@ def test_launch_configurations(project: Path) -> None:
         assert launch["preLaunchTask"] in tasks
         attach = by_name[f"Rust: attach to a running Python ({debugger})"]
         assert (attach["type"], attach["request"]) == (kind, "attach")
-        assert attach["pid"] in {"${command:pickMyProcess}", "${command:PickProcess}"}
+        picker = {"lldb": "${command:pickMyProcess}", "lldb-dap": "${command:PickProcess}"}
+        assert attach["pid"] == picker[kind]
         pytest_config = by_name[f"Rust: one pytest test ({debugger})"]
         assert pytest_config["args"][:2] == ["-m", "pytest"]
         assert "${input:pytestNode}" in pytest_config["args"]
@@ -108,7 +109,8 @@ def test_settings_keep_rust_analyzer_out_of_maturins_way(project: Path) -> None:
 def run_debug_check(project: Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "nox", "-s", "debug_check"],
-        cwd=project, capture_output=True, text=True, env={**os.environ, **env},
+        cwd=project, capture_output=True, text=True,
+        env={**os.environ, "DEBUG_CHECK_REQUIRE": "", **env},
     )  # fmt: skip
 
 
@@ -117,6 +119,10 @@ def test_debug_check_skips_without_the_adapter(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Session debug_check skipped: lldb-dap not found" in result.stderr
     assert "apt-get install lldb-19" in result.stderr
+    # Where the adapter must be there (CI), its absence fails instead.
+    required = run_debug_check(project, LLDB_DAP="/nonexistent/lldb-dap", DEBUG_CHECK_REQUIRE="1")
+    assert required.returncode != 0
+    assert "lldb-dap not found" in required.stderr and "skipped" not in required.stderr
 
 
 def test_without_vscode_nothing_is_rendered_and_debug_check_skips(render_to) -> None:

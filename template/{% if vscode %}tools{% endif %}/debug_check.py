@@ -26,6 +26,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -135,6 +136,14 @@ class Adapter:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
+        try:
+            self._read_messages()
+        except (OSError, ValueError) as error:  # broken pipe, bad JSON
+            self.messages.put({"type": "eof", "reason": f"unreadable output: {error}"})
+        else:
+            self.messages.put({"type": "eof", "reason": "the adapter exited"})
+
+    def _read_messages(self) -> None:
         stream = self.process.stdout
         assert stream is not None
         while True:
@@ -170,14 +179,18 @@ class Adapter:
         for i, message in enumerate(self.seen):
             if match(message):
                 return self.seen.pop(i)
+        deadline = time.monotonic() + timeout
         while True:
+            tail = "".join(self.output[-20:])
             try:
-                message = self.messages.get(timeout=timeout)
+                message = self.messages.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                tail = "".join(self.output[-20:])
                 raise CheckFailed(
                     f"{self.name}: no {what} within {timeout:.0f} s\n{tail}"
                 ) from None
+            if message.get("type") == "eof":
+                self.messages.put(message)  # later waits fail at once too
+                raise CheckFailed(f"{self.name}: {message['reason']} before {what}\n{tail}")
             if message.get("type") == "request":  # a reverse request: decline it
                 self._decline(message)
                 continue
@@ -269,7 +282,7 @@ def clear_breakpoints(dap: Adapter, path: Path) -> None:
 
 def permission_problem(error: CheckFailed) -> bool:
     text = str(error).lower()
-    return any(s in text for s in ("not permitted", "ptrace", "permission denied"))
+    return any(s in text for s in ("operation not permitted", "ptrace"))
 
 
 # --- the two checks ---------------------------------------------------------------
@@ -377,7 +390,9 @@ def check_mixed(lldb_dap: str, launch: dict, tasks: dict, variables: dict, logs:
         expect_top(rust.top_frames(hit["threadId"]), RUST_FILE, rust_line, "Rust")
         clear_breakpoints(rust, RUST_FILE)
         rust.request("continue", {"threadId": hit["threadId"]})
-        python.event("terminated")
+        exit_code = python.event("exited").get("exitCode")
+        if exit_code != 0:
+            raise CheckFailed(f"the debugged script exited with {exit_code}")
     finally:
         if rust is not None:
             rust.close()

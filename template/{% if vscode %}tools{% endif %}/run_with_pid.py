@@ -32,12 +32,34 @@ def native_debugger_attached() -> bool | None:
         import ctypes
 
         return bool(ctypes.windll.kernel32.IsDebuggerPresent())
+    if sys.platform == "darwin":
+        return _macos_traced()
     return None
+
+
+def _macos_traced() -> bool | None:
+    """P_TRACED from sysctl(CTL_KERN, KERN_PROC, KERN_PROC_PID, pid): the flag
+    macOS sets while a debugger is attached."""
+    import ctypes
+
+    ctl_kern, kern_proc, kern_proc_pid, p_traced = 1, 14, 1, 0x800
+    kinfo_proc_size, p_flag_offset = 648, 32  # struct kinfo_proc on 64-bit macOS
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        mib = (ctypes.c_int * 4)(ctl_kern, kern_proc, kern_proc_pid, os.getpid())
+        buf = ctypes.create_string_buffer(kinfo_proc_size)
+        size = ctypes.c_size_t(kinfo_proc_size)
+        if libc.sysctl(mib, 4, buf, ctypes.byref(size), None, 0) != 0:
+            return None
+    except (OSError, AttributeError):
+        return None
+    flags = int.from_bytes(buf.raw[p_flag_offset : p_flag_offset + 4], sys.byteorder)
+    return bool(flags & p_traced)
 
 
 def wait_for_debugger(seconds: float) -> None:
     attached = native_debugger_attached()
-    if attached is None:  # e.g. macOS: give the attach a moment instead
+    if attached is None:  # the platform cannot tell: give the attach a moment
         time.sleep(min(seconds, 3.0))
         return
     deadline = time.monotonic() + seconds
