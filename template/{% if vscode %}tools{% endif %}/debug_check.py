@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import queue
 import re
 import subprocess
@@ -111,10 +112,17 @@ def run_task(tasks: dict, label: str, variables: dict[str, str]) -> None:
     task = next((t for t in tasks["tasks"] if t["label"] == label), None)
     if task is None:
         raise CheckFailed(f"tasks.json has no task labelled {label!r}")
+    # The project's .venv is, here, the virtualenv running this check.
+    task = json.loads(json.dumps(task).replace("${workspaceFolder}/.venv", sys.prefix))
     task = substitute(task, variables)
-    cwd = task.get("options", {}).get("cwd", str(ROOT))
+    options = task.get("options", {})
     print(f"task {label!r}: {task['command']} {' '.join(task.get('args', []))}", flush=True)
-    subprocess.run([task["command"], *task.get("args", [])], cwd=cwd, check=True)
+    subprocess.run(
+        [task["command"], *task.get("args", [])],
+        cwd=options.get("cwd", str(ROOT)),
+        env={**os.environ, **options.get("env", {})},
+        check=True,
+    )
 
 
 # --- a minimal Debug Adapter Protocol client --------------------------------------
