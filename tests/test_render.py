@@ -33,12 +33,28 @@ OPTIONAL_FILES = {
     "mirror": {"scripts/setup-mirrors.sh", "scripts/setup-mirrors.ps1"},
     "ci": {".github/workflows/ci.yml", ".github/workflows/release.yml"},
 }
+# The files each compute feature adds: one per layer, named after the feature
+# (see also tests/test_features.py). parallel also has a pure Rust example.
+FEATURE_FILES = {
+    layer.format(f=feature)
+    for feature in ["parallel", "simd", "conversions", "rl_env", "text_pipeline"]
+    for layer in [
+        "src/{f}.rs",
+        "src/python/{f}.rs",
+        "python/ai_project/{f}.py",
+        "tests/test_{f}.py",
+        "examples/{f}.py",
+        "benchmarks/bench_{f}.py",
+    ]
+} | {"examples/parallel.rs", "python/ai_project/text_pipeline_reference.py"}
 OFF = {"vscode": False, "precommit": False, "mirror": "none", "ci": "none"}
 
-DEFAULT_FILES = set().union(*OPTIONAL_FILES.values()) | {
+DEFAULT_FILES = set().union(*OPTIONAL_FILES.values()) | FEATURE_FILES | {
     ".copier-answers.yml",
     ".gitattributes",
     ".gitignore",
+    "benchmarks/bench_core.py",
+    "benchmarks/run.py",
     "Cargo.toml",
     "LICENSE-APACHE",
     "LICENSE-MIT",
