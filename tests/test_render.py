@@ -241,10 +241,11 @@ def test_copier_cli_renders_without_trust(tmp_path: Path) -> None:
     assert (dst / "src" / "python" / "mod.rs").is_file()
 
 
-def test_rendered_python_passes_ruff(render_to) -> None:
+@pytest.mark.parametrize("python_min", ["3.9", "3.14"])  # ruff's rules follow the target
+def test_rendered_python_passes_ruff(render_to, python_min: str) -> None:
     ruff = shutil.which("ruff")
     assert ruff, "ruff is a test dependency"
-    project = render_to()
+    project = render_to({"python_min": python_min})
     for args in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
         result = subprocess.run([ruff, *args], cwd=project, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr

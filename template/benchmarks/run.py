@@ -14,9 +14,10 @@ import importlib.util
 import platform
 import sys
 import timeit
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
