@@ -1,4 +1,4 @@
-"""The template's nox sessions. Plain ``nox`` runs lint, tests and generated."""
+"""The template's nox sessions. Plain ``nox`` runs lint, tests, generated and feature_matrix."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from nox_tasks.render import BUILD, FEATURES, ROOT
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "tests", "generated"]
+nox.options.sessions = ["lint", "tests", "generated", "feature_matrix"]
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 # One Cargo target dir per purpose, kept between runs: the test builds always
