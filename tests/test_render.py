@@ -49,30 +49,34 @@ FEATURE_FILES = {
 } | {"examples/parallel.rs", "python/ai_project/text_pipeline_reference.py"}
 OFF = {"vscode": False, "precommit": False, "mirror": "none", "ci": "none"}
 
-DEFAULT_FILES = set().union(*OPTIONAL_FILES.values()) | FEATURE_FILES | {
-    ".copier-answers.yml",
-    ".gitattributes",
-    ".gitignore",
-    "benchmarks/bench_core.py",
-    "benchmarks/run.py",
-    "Cargo.toml",
-    "LICENSE-APACHE",
-    "LICENSE-MIT",
-    "README.md",
-    "examples/mixed_usage.py",
-    "examples/pure_rust.rs",
-    "noxfile.py",
-    "pyproject.toml",
-    "python/ai_project/__init__.py",
-    "python/ai_project/_core.pyi",
-    "python/ai_project/py.typed",
-    "requirements.txt",
-    "src/lib.rs",
-    "src/python/convert.rs",
-    "src/python/errors.rs",
-    "src/python/mod.rs",
-    "tests/test_core.py",
-}
+DEFAULT_FILES = (
+    set().union(*OPTIONAL_FILES.values())
+    | FEATURE_FILES
+    | {
+        ".copier-answers.yml",
+        ".gitattributes",
+        ".gitignore",
+        "benchmarks/bench_core.py",
+        "benchmarks/run.py",
+        "Cargo.toml",
+        "LICENSE-APACHE",
+        "LICENSE-MIT",
+        "README.md",
+        "examples/mixed_usage.py",
+        "examples/pure_rust.rs",
+        "noxfile.py",
+        "pyproject.toml",
+        "python/ai_project/__init__.py",
+        "python/ai_project/_core.pyi",
+        "python/ai_project/py.typed",
+        "requirements.txt",
+        "src/lib.rs",
+        "src/python/convert.rs",
+        "src/python/errors.rs",
+        "src/python/mod.rs",
+        "tests/test_core.py",
+    }
+)
 
 PARSERS = {
     ".toml": lambda text: tomllib.loads(text),
