@@ -12,6 +12,8 @@ import json5
 import pytest
 import yaml
 
+from nox_tasks.render import FEATURES, VARIANTS
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -37,7 +39,7 @@ OPTIONAL_FILES = {
 # (see also tests/test_features.py). parallel also has a pure Rust example.
 FEATURE_FILES = {
     layer.format(f=feature)
-    for feature in ["parallel", "simd", "conversions", "rl_env", "text_pipeline"]
+    for feature in FEATURES
     for layer in [
         "src/{f}.rs",
         "src/python/{f}.rs",
@@ -47,7 +49,8 @@ FEATURE_FILES = {
         "benchmarks/bench_{f}.py",
     ]
 } | {"examples/parallel.rs", "python/ai_project/text_pipeline_reference.py"}
-OFF = {"vscode": False, "precommit": False, "mirror": "none", "ci": "none"}
+# Each optional question's "off" answer: the minimal variant, features aside.
+OFF = {k: v for k, v in VARIANTS["minimal"].items() if k != "features"}
 
 DEFAULT_FILES = (
     set().union(*OPTIONAL_FILES.values())

@@ -172,17 +172,21 @@ class Adapter:
                     return
                 self.messages.put(json.loads(body))
 
-    def send(self, command: str, arguments: dict | None = None, kind: str = "request") -> int:
+    def _write(self, message: dict) -> int:
+        """Frame and send one message with the next sequence number."""
         self.seq += 1
-        message = {"seq": self.seq, "type": kind, "command": command}
-        if arguments is not None:
-            message["arguments"] = arguments
-        body = json.dumps(message).encode()
+        body = json.dumps({"seq": self.seq, **message}).encode()
         stdin = self.process.stdin
         assert stdin is not None
         stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
         stdin.flush()
         return self.seq
+
+    def send(self, command: str, arguments: dict | None = None) -> int:
+        message: dict[str, Any] = {"type": "request", "command": command}
+        if arguments is not None:
+            message["arguments"] = arguments
+        return self._write(message)
 
     def _next(self, match: Callable[[dict], bool], what: str, timeout: float) -> dict:
         for i, message in enumerate(self.seen):
@@ -210,13 +214,8 @@ class Adapter:
             self.seen.append(message)
 
     def _decline(self, request: dict) -> None:
-        self.seq += 1
-        body = json.dumps({"seq": self.seq, "type": "response", "request_seq": request["seq"],
-                           "command": request["command"], "success": False}).encode()  # fmt: skip
-        stdin = self.process.stdin
-        assert stdin is not None
-        stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        stdin.flush()
+        self._write({"type": "response", "request_seq": request["seq"],
+                     "command": request["command"], "success": False})  # fmt: skip
 
     def response(self, seq: int, timeout: float = TIMEOUT) -> dict:
         message = self._next(
