@@ -20,7 +20,10 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 # `nox` alone runs everything but the benchmarks (`nox -s bench`).
-nox.options.sessions = ["rust", "build", "tests", "examples", "stubtest", "debug_check", "lint"]
+nox.options.sessions = [
+    "rust", "build", "tests", "properties", "examples", "stubtest", "debug_check",
+    "leakcheck", "lint",
+]  # fmt: skip
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -66,6 +69,23 @@ def tests(session: nox.Session) -> None:
     """Build the extension and run the Python tests (pass pytest args after --)."""
     develop(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def properties(session: nox.Session) -> None:
+    """The property tests (``pytest -m properties``) on an optimised build, with
+    the ``release`` Hypothesis profile (ten times the examples of ``tests``).
+    The ``release-check`` Cargo profile is the release profile without fat LTO,
+    so that it builds in a fraction of the time; debug assertions are off, as
+    in a wheel. Pass pytest args after --."""
+    session.install(MATURIN, *TEST_DEPS)
+    session.run(
+        "maturin", "develop", "--quiet", "--profile", "release-check", env=CARGO_ENV
+    )
+    session.run(
+        "pytest", "-m", "properties", "--hypothesis-show-statistics", *session.posargs,
+        env={"HYPOTHESIS_PROFILE": "release"},
+    )  # fmt: skip
 
 
 @nox.session
@@ -139,8 +159,57 @@ def debug_check(session: nox.Session) -> None:
 
 
 @nox.session
+def leakcheck(session: nox.Session) -> None:
+    """Leaks in the extension: every public function called 100 000 times with
+    bounded resident memory, then valgrind's memcheck (``PYTHONMALLOC=malloc``)
+    over a few hundred calls of each: no block "definitely lost" may have been
+    allocated by the extension. ``tests/leakcheck.py`` holds the calls. The
+    valgrind part skips when valgrind is missing (Linux only)."""
+    # LEAKCHECK_REQUIRE=1 (set by CI machines that have valgrind) turns the skip
+    # into a failure, so the check cannot pass by not running.
+    skip = session.error if os.environ.get("LEAKCHECK_REQUIRE") == "1" else session.skip
+    develop(session)
+    session.run("python", "tests/leakcheck.py", "rss")
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        skip(
+            "the RSS check passed; valgrind not found for the rest. Install it with "
+            "`sudo apt-get install valgrind` (Debian/Ubuntu) or `sudo dnf install valgrind` "
+            "(Fedora); valgrind does not run on Windows or macOS on Apple silicon"
+        )
+    xml = Path(session.create_tmp()) / "valgrind.xml"
+    python = shutil.which("python", path=session.bin)
+    session.run(
+        valgrind, "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=definite",
+        "--num-callers=50", "--xml=yes", f"--xml-file={xml}",
+        python, "tests/leakcheck.py", "calls", "--iterations", "300",
+        env={"PYTHONMALLOC": "malloc"}, external=True,
+    )  # fmt: skip
+    session.run("python", "tests/leakcheck.py", "report", str(xml))
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check on every Python file and stub."""
+    """ruff check and ruff format --check on every Python file and stub, then
+    mypy (strict, configured in pyproject.toml) on the package and the tests:
+    once without the optional dependencies installed and once with them."""
+    from packaging.requirements import Requirement  # nox depends on packaging
+
     session.install(*LINT_DEPS)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # mypy reads python/ with the hand-written stub: no build needed. It sees
+    # the test group (numpy, pytest, ...) without the `optional` group first;
+    # the venv is reused between runs, so those are uninstalled explicitly.
+    optional = nox.project.dependency_groups(PYPROJECT, "optional")
+    session.install(MYPY, *(d for d in TEST_DEPS if d not in optional))
+    if optional:
+        names = [Requirement(d).name for d in optional]
+        if session.venv_backend == "uv":
+            session.run("uv", "pip", "uninstall", *names)
+        else:
+            session.run("python", "-m", "pip", "uninstall", "--yes", *names)
+    session.run("mypy")
+    if optional:
+        session.install(*optional)
+        session.run("mypy")

@@ -3,7 +3,9 @@
 use std::io::ErrorKind;
 
 use pyo3::PyErr;
-use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyValueError};
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyMemoryError, PyOSError, PyPermissionError, PyRuntimeError, PyValueError,
+};
 
 use crate::Error;
 
@@ -37,6 +39,8 @@ impl From<Error> for PyErr {
             | Error::ShapeMismatch { .. }
             | Error::Empty(_)
             | Error::NotFinite(_) => PyValueError::new_err(message),
+            Error::OutOfMemory { .. } => PyMemoryError::new_err(message),
+            Error::Threads(_) => PyRuntimeError::new_err(message),
         }
     }
 }

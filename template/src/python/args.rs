@@ -1,0 +1,451 @@
+//! The one place where array arguments from Python are checked and converted.
+//!
+//! Every binding takes its array arguments through [`input`] (read) or
+//! [`output`] (written), so every function answers bad input the same way,
+//! with an exception that names the argument:
+//!
+//! - `TypeError`: not an array of something numeric (`str`, complex, object
+//!   arrays), or an output of another dtype (a converted copy would receive
+//!   the result and be thrown away);
+//! - `ValueError`: wrong number of dimensions or shape, values that do not
+//!   fit the element type, an output that is read-only, misaligned, whose
+//!   elements overlap each other (a broadcast or `as_strided` view), or that
+//!   overlaps an input without being that very input;
+//! - `BufferError`: an array that a call in another thread (one that released
+//!   the GIL) is still using.
+//!
+//! Inputs are accepted wherever NumPy would accept them: an array of the
+//! exact dtype is read in place with any strides (negative, zero,
+//! non-contiguous); lists, scalars and arrays of other real dtypes are
+//! converted into a new array (a copy), as are misaligned views.
+
+use std::borrow::Cow;
+
+use numpy::ndarray::{Array, ArrayView, Dimension, IxDyn};
+use numpy::{
+    Element, PyArray, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray, PyReadwriteArray,
+    PyUntypedArray, PyUntypedArrayMethods, dtype, npyffi,
+};
+use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
+
+use crate::alloc;
+
+/// An element type that arguments can be converted to.
+pub(crate) trait Scalar: Element + Copy {
+    /// The type NumPy converts to first (`astype(..., casting="safe")`).
+    type Wide: Element + Copy + std::fmt::Debug;
+    /// `Self` and `Wide` are the same type: no narrowing step.
+    const IS_WIDE: bool;
+    /// NumPy dtype kinds that convert (`b`ool, `i`nt, `u`nsigned, `f`loat).
+    const KINDS: &'static [u8];
+    /// NumPy's name for the dtype, for messages.
+    const NAME: &'static str;
+    /// The value, if it fits in `Self` (NaN and infinities always fit).
+    fn narrow(wide: Self::Wide) -> Option<Self>;
+}
+
+impl Scalar for f32 {
+    type Wide = f64;
+    const IS_WIDE: bool = false;
+    const KINDS: &'static [u8] = b"biuf";
+    const NAME: &'static str = "float32";
+    fn narrow(wide: f64) -> Option<f32> {
+        let x = wide as f32;
+        (x.is_finite() || !wide.is_finite()).then_some(x)
+    }
+}
+
+impl Scalar for f64 {
+    type Wide = f64;
+    const IS_WIDE: bool = true;
+    const KINDS: &'static [u8] = b"biuf";
+    const NAME: &'static str = "float64";
+    fn narrow(wide: f64) -> Option<f64> {
+        Some(wide)
+    }
+}
+
+impl Scalar for i64 {
+    type Wide = i64;
+    const IS_WIDE: bool = true;
+    const KINDS: &'static [u8] = b"biu";
+    const NAME: &'static str = "int64";
+    fn narrow(wide: i64) -> Option<i64> {
+        Some(wide)
+    }
+}
+
+/// A read-only array argument: the caller's array borrowed in place, or a
+/// converted copy.
+pub(crate) enum Input<'py, T: Scalar, D: Dimension> {
+    Borrowed(PyReadonlyArray<'py, T, D>),
+    Owned(Array<T, D>),
+}
+
+impl<T: Scalar, D: Dimension> Input<'_, T, D> {
+    pub(crate) fn view(&self) -> ArrayView<'_, T, D> {
+        match self {
+            Self::Borrowed(array) => array.as_array(),
+            Self::Owned(array) => array.view(),
+        }
+    }
+
+    /// The Python array behind a borrowed input (`None` for a copy, which
+    /// nothing else can alias).
+    fn array(&self) -> Option<&Bound<'_, PyUntypedArray>> {
+        match self {
+            Self::Borrowed(array) => Some(array.as_untyped()),
+            Self::Owned(_) => None,
+        }
+    }
+
+    /// The elements in one contiguous slice: borrowed when the layout
+    /// already is, else copied in logical order.
+    pub(crate) fn contiguous(&self, arg: &str) -> PyResult<Cow<'_, [T]>> {
+        match self.view().to_slice() {
+            Some(slice) => Ok(Cow::Borrowed(slice)),
+            None => Ok(Cow::Owned(self.to_vec(arg)?)),
+        }
+    }
+
+    /// A copy of the elements in logical order (MemoryError, not an abort,
+    /// if a broadcast view has more elements than memory can hold).
+    pub(crate) fn to_vec(&self, arg: &str) -> PyResult<Vec<T>> {
+        let view = self.view();
+        let mut copy = alloc::try_with_capacity(view.len(), &format!("a copy of {arg}"))?;
+        copy.extend(view.iter().copied());
+        Ok(copy)
+    }
+}
+
+/// `obj` as a read-only array of `T` with dimensionality `D`: see the module
+/// documentation for what is accepted and what is copied.
+pub(crate) fn input<'py, T: Scalar, D: Dimension>(
+    obj: &Bound<'py, PyAny>,
+    arg: &str,
+) -> PyResult<Input<'py, T, D>> {
+    if let Ok(array) = obj.cast::<PyArray<T, D>>() {
+        let array = if addressable(array.as_untyped()) {
+            array.clone()
+        } else {
+            // Misaligned or byte-strided: Rust cannot address the elements
+            // in place, so read an aligned copy.
+            array.call_method0("copy")?.cast_into::<PyArray<T, D>>()?
+        };
+        return Ok(Input::Borrowed(borrow(&array, arg)?));
+    }
+    if obj.is_instance_of::<PyString>()
+        || obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyByteArray>()
+    {
+        return Err(wrong_kind::<T, D>(obj, arg));
+    }
+    let py = obj.py();
+    let numpy = py.import("numpy")?;
+    let array = numpy
+        .call_method1("asarray", (obj,))
+        .map_err(|err| PyValueError::new_err(format!("{arg} is not an array of numbers: {err}")))?;
+    let untyped = array.cast::<PyUntypedArray>()?;
+    if !T::KINDS.contains(&untyped.dtype().kind()) {
+        return Err(wrong_kind::<T, D>(obj, arg));
+    }
+    check_ndim::<D>(untyped, arg)?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("casting", "safe")?;
+    kwargs.set_item("copy", false)?;
+    let wide = array
+        .call_method("astype", (dtype::<T::Wide>(py),), Some(&kwargs))
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "{arg} must hold values that convert to {} without loss, got {}",
+                T::NAME,
+                describe(obj)
+            ))
+        })?;
+    let wide = if addressable(wide.cast::<PyUntypedArray>()?) {
+        wide
+    } else {
+        wide.call_method0("copy")?
+    };
+    if T::IS_WIDE {
+        let array = wide.cast_into::<PyArray<T, D>>()?;
+        return Ok(Input::Borrowed(borrow(&array, arg)?));
+    }
+    let wide = wide.cast_into::<PyArray<T::Wide, D>>()?;
+    let wide = borrow(&wide, arg)?;
+    let view = wide.as_array();
+    let mut values = alloc::try_with_capacity(view.len(), &format!("a copy of {arg}"))?;
+    for &w in view.iter() {
+        values.push(T::narrow(w).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "{arg} holds {w:?}, which does not fit in a {}",
+                T::NAME
+            ))
+        })?);
+    }
+    let shape = view.raw_dim();
+    Ok(Input::Owned(
+        Array::from_shape_vec(shape, values).expect("one value per element, in logical order"),
+    ))
+}
+
+/// `obj` as an array the function writes its result into: exactly dtype `T`,
+/// shape `shape`, writeable, addressable, and no element shared by two
+/// indices. Aliasing with the inputs is checked by [`aliasing`].
+pub(crate) fn output<'py, T: Scalar, D: Dimension>(
+    obj: &Bound<'py, PyAny>,
+    arg: &str,
+    shape: Option<&[usize]>,
+) -> PyResult<Bound<'py, PyArray<T, D>>> {
+    let Ok(array) = obj.cast::<PyArray<T, IxDyn>>() else {
+        return Err(PyTypeError::new_err(format!(
+            "{arg} must be a {} numpy.ndarray (it receives the result, so it is never \
+             converted), got {}",
+            T::NAME,
+            describe(obj)
+        )));
+    };
+    let untyped = array.as_untyped();
+    check_ndim::<D>(untyped, arg)?;
+    if let Some(shape) = shape.filter(|&shape| shape != untyped.shape()) {
+        return Err(PyValueError::new_err(format!(
+            "{arg} must have shape {shape:?}, got {:?}",
+            untyped.shape()
+        )));
+    }
+    if !addressable(untyped) {
+        return Err(PyValueError::new_err(format!(
+            "{arg} is a misaligned or byte-strided view; pass an aligned array"
+        )));
+    }
+    if !is_writeable(untyped) {
+        return Err(PyValueError::new_err(format!("{arg} is read-only")));
+    }
+    if overlaps_itself(untyped.shape(), untyped.strides()) {
+        return Err(PyValueError::new_err(format!(
+            "{arg} has elements that share memory (a broadcast or as_strided view); \
+             pass an array with one memory location per element"
+        )));
+    }
+    Ok(obj.cast::<PyArray<T, D>>()?.clone())
+}
+
+/// How an output relates to an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Alias {
+    /// No memory in common.
+    Disjoint,
+    /// The same elements in the same layout: the output is the input, so the
+    /// work can be done in place.
+    Same,
+}
+
+/// Whether `out` may be written while `input` is read: disjoint, or the very
+/// same elements (in place); any other overlap is a ValueError, because
+/// writing one element would change another that is still to be read.
+pub(crate) fn aliasing<T: Scalar, D: Dimension, E: Dimension>(
+    out: &Bound<'_, PyArray<T, E>>,
+    out_arg: &str,
+    input: &Input<'_, T, D>,
+    input_arg: &str,
+) -> PyResult<Alias> {
+    let (out, Some(input)) = (out.as_untyped(), input.array()) else {
+        return Ok(Alias::Disjoint);
+    };
+    let same = data_ptr(out) == data_ptr(input)
+        && out.shape() == input.shape()
+        && out.strides() == input.strides();
+    if same {
+        return Ok(Alias::Same);
+    }
+    match (byte_range(out), byte_range(input)) {
+        (Some(a), Some(b)) if a.0 < b.1 && b.0 < a.1 => Err(PyValueError::new_err(format!(
+            "{out_arg} must not overlap {input_arg} (pass {out_arg}={input_arg} itself to work \
+             in place)"
+        ))),
+        _ => Ok(Alias::Disjoint),
+    }
+}
+
+/// Borrow an output for writing. Every argument of this call has been
+/// checked not to overlap it, so a conflict is another thread's borrow.
+pub(crate) fn borrow_mut<'py, T: Scalar, D: Dimension>(
+    array: &Bound<'py, PyArray<T, D>>,
+    arg: &str,
+) -> PyResult<PyReadwriteArray<'py, T, D>> {
+    array.try_readwrite().map_err(|_| in_use(arg))
+}
+
+fn borrow<'py, T: Element, D: Dimension>(
+    array: &Bound<'py, PyArray<T, D>>,
+    arg: &str,
+) -> PyResult<PyReadonlyArray<'py, T, D>> {
+    array.try_readonly().map_err(|_| in_use(arg))
+}
+
+fn in_use(arg: &str) -> PyErr {
+    PyBufferError::new_err(format!(
+        "{arg} is in use by another thread (a call that is still writing to it); \
+         wait for that call to finish or pass another array"
+    ))
+}
+
+/// A new zero-filled array: MemoryError, not an abort, when the shape is too
+/// large (the shape may come from a broadcast view that takes no memory).
+pub(crate) fn zeros<'py, T: Element, D: Dimension>(
+    py: Python<'py>,
+    shape: &[usize],
+) -> PyResult<Bound<'py, PyArray<T, D>>> {
+    let numpy = py.import("numpy")?;
+    let array = numpy.call_method1("zeros", (shape.to_vec(), dtype::<T>(py)))?;
+    Ok(array.cast_into::<PyArray<T, D>>()?)
+}
+
+fn check_ndim<D: Dimension>(array: &Bound<'_, PyUntypedArray>, arg: &str) -> PyResult<()> {
+    match D::NDIM {
+        Some(ndim) if ndim != array.ndim() => Err(PyValueError::new_err(format!(
+            "{arg} must be {ndim}-D, got a {}-D array",
+            array.ndim()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn wrong_kind<T: Scalar, D: Dimension>(obj: &Bound<'_, PyAny>, arg: &str) -> PyErr {
+    let what = if T::KINDS.contains(&b'f') {
+        "numbers"
+    } else {
+        "integers"
+    };
+    let ndim = D::NDIM.map(|n| format!("{n}-D ")).unwrap_or_default();
+    PyTypeError::new_err(format!(
+        "{arg} must be a {ndim}{} array or a sequence of {what}, got {}",
+        T::NAME,
+        describe(obj)
+    ))
+}
+
+/// Rust reads elements through typed pointers: the data must be aligned and
+/// every stride a multiple of the element size (a field of a packed record
+/// array is neither).
+fn addressable(array: &Bound<'_, PyUntypedArray>) -> bool {
+    let size = array.dtype().itemsize() as isize;
+    let align = array.dtype().alignment().max(1);
+    data_ptr(array) % align == 0 && array.strides().iter().all(|s| s % size == 0)
+}
+
+fn is_writeable(array: &Bound<'_, PyUntypedArray>) -> bool {
+    // SAFETY: `fields` points into the live array object.
+    unsafe { (*fields(array)).flags & npyffi::NPY_ARRAY_WRITEABLE != 0 }
+}
+
+/// The array object's C struct.
+fn fields(array: &Bound<'_, PyUntypedArray>) -> *mut npyffi::PyArrayObject_fields {
+    // SAFETY: `as_array_ptr` points to the live array object that `array`
+    // holds, and the GIL is held (a `Bound` proves it).
+    unsafe { npyffi::objects::_PyArray_GET_ITEM_DATA(array.as_array_ptr()) }
+}
+
+/// The address of the first element (of the lowest index, not the lowest
+/// address: strides may be negative).
+fn data_ptr(array: &Bound<'_, PyUntypedArray>) -> usize {
+    // SAFETY: as above.
+    unsafe { (*fields(array)).data as usize }
+}
+
+/// Whether two different indices reach the same element: ndarray's own rule
+/// for mutable views (sort the axes by stride; each stride must exceed the
+/// span of the axes below it).
+fn overlaps_itself(shape: &[usize], strides: &[isize]) -> bool {
+    if shape.contains(&0) {
+        return false;
+    }
+    let mut axes: Vec<(usize, usize)> = shape
+        .iter()
+        .zip(strides)
+        .filter(|&(&len, _)| len > 1)
+        .map(|(&len, &stride)| (len, stride.unsigned_abs()))
+        .collect();
+    axes.sort_by_key(|&(_, stride)| stride);
+    let mut span = 0usize;
+    for (len, stride) in axes {
+        if stride <= span {
+            return true;
+        }
+        span = span.saturating_add((len - 1).saturating_mul(stride));
+    }
+    false
+}
+
+/// `[first byte, one past the last byte)` of the elements, if any.
+fn byte_range(array: &Bound<'_, PyUntypedArray>) -> Option<(usize, usize)> {
+    if array.shape().contains(&0) {
+        return None;
+    }
+    let (mut low, mut high) = (0isize, 0isize);
+    for (&len, &stride) in array.shape().iter().zip(array.strides()) {
+        let reach = stride * (len as isize - 1);
+        if reach < 0 {
+            low += reach;
+        } else {
+            high += reach;
+        }
+    }
+    let start = data_ptr(array) as isize;
+    Some((
+        (start + low) as usize,
+        (start + high) as usize + array.dtype().itemsize(),
+    ))
+}
+
+/// "a 2-D float64 array", or the type's name for anything else.
+pub(crate) fn describe(obj: &Bound<'_, PyAny>) -> String {
+    match obj.cast::<PyUntypedArray>() {
+        Ok(array) => format!(
+            "a {}-D {} array",
+            array.ndim(),
+            array
+                .dtype()
+                .str()
+                .map_or_else(|_| "?".into(), |s| s.to_string())
+        ),
+        Err(_) => type_name(obj),
+    }
+}
+
+/// The type's name of any object, for messages.
+pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "an unknown object".into(), |name| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overlaps_itself;
+
+    #[test]
+    fn self_overlap_follows_the_strides() {
+        // (shape, strides in bytes of 4-byte elements, overlaps)
+        let cases: &[(&[usize], &[isize], bool)] = &[
+            (&[3, 4], &[16, 4], false),   // C order
+            (&[3, 4], &[4, 12], false),   // Fortran order
+            (&[3, 4], &[-16, -4], false), // reversed
+            (&[5], &[0], true),           // broadcast
+            (&[1], &[0], false),          // one element
+            (&[0, 5], &[0, 0], false),    // empty
+            (&[3, 4], &[4, 4], true),     // as_strided sliding window
+            (&[2, 3], &[8, 4], true),     // rows overlap by one element
+            (&[2, 3], &[12, 8], true),    // interleaved: disjoint, but refused as ndarray does
+        ];
+        for &(shape, strides, expected) in cases {
+            assert_eq!(
+                overlaps_itself(shape, strides),
+                expected,
+                "{shape:?} {strides:?}"
+            );
+        }
+    }
+}
