@@ -9,14 +9,15 @@
 
 use crate::{Error, Result};
 
-/// An empty vector with room for `len` elements.
+/// An empty vector with room for `len` elements; `what` names them in the
+/// error ("not enough memory for 3000000000000 predictions").
 pub fn try_with_capacity<T>(len: usize, what: &str) -> Result<Vec<T>> {
     let mut values = Vec::new();
     values
         .try_reserve_exact(len)
         .map_err(|_| Error::OutOfMemory {
             what: what.to_owned(),
-            bytes: len.saturating_mul(size_of::<T>()),
+            len,
         })?;
     Ok(values)
 }

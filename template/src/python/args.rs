@@ -21,7 +21,7 @@
 
 use std::borrow::Cow;
 
-use numpy::ndarray::{Array, ArrayView, Dimension, IxDyn};
+use numpy::ndarray::{Array, ArrayView, ArrayViewMut, Dimension, IxDyn};
 use numpy::{
     Element, PyArray, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray, PyReadwriteArray,
     PyUntypedArray, PyUntypedArrayMethods, dtype, npyffi,
@@ -34,8 +34,10 @@ use crate::alloc;
 
 /// An element type that arguments can be converted to.
 pub(crate) trait Scalar: Element + Copy {
-    /// The type NumPy converts to first (`astype(..., casting="safe")`).
+    /// The type NumPy converts to first (`astype(Wide, casting=CASTING)`).
     type Wide: Element + Copy + std::fmt::Debug;
+    /// NumPy's casting rule for that conversion.
+    const CASTING: &'static str;
     /// `Self` and `Wide` are the same type: no narrowing step.
     const IS_WIDE: bool;
     /// NumPy dtype kinds that convert (`b`ool, `i`nt, `u`nsigned, `f`loat).
@@ -48,6 +50,9 @@ pub(crate) trait Scalar: Element + Copy {
 
 impl Scalar for f32 {
     type Wide = f64;
+    // float128 -> float64 is lossy, like float64 -> float32, which NumPy does
+    // whenever float32 is asked for; int -> float is "safe".
+    const CASTING: &'static str = "same_kind";
     const IS_WIDE: bool = false;
     const KINDS: &'static [u8] = b"biuf";
     const NAME: &'static str = "float32";
@@ -59,6 +64,7 @@ impl Scalar for f32 {
 
 impl Scalar for f64 {
     type Wide = f64;
+    const CASTING: &'static str = "same_kind";
     const IS_WIDE: bool = true;
     const KINDS: &'static [u8] = b"biuf";
     const NAME: &'static str = "float64";
@@ -69,6 +75,8 @@ impl Scalar for f64 {
 
 impl Scalar for i64 {
     type Wide = i64;
+    // "same_kind" would wrap uint64 values above 2**63 - 1 into negatives.
+    const CASTING: &'static str = "safe";
     const IS_WIDE: bool = true;
     const KINDS: &'static [u8] = b"biu";
     const NAME: &'static str = "int64";
@@ -114,7 +122,7 @@ impl<T: Scalar, D: Dimension> Input<'_, T, D> {
     /// if a broadcast view has more elements than memory can hold).
     pub(crate) fn to_vec(&self, arg: &str) -> PyResult<Vec<T>> {
         let view = self.view();
-        let mut copy = alloc::try_with_capacity(view.len(), &format!("a copy of {arg}"))?;
+        let mut copy = alloc::try_with_capacity(view.len(), &format!("elements of a copy of {arg}"))?;
         copy.extend(view.iter().copied());
         Ok(copy)
     }
@@ -153,7 +161,7 @@ pub(crate) fn input<'py, T: Scalar, D: Dimension>(
     }
     check_ndim::<D>(untyped, arg)?;
     let kwargs = PyDict::new(py);
-    kwargs.set_item("casting", "safe")?;
+    kwargs.set_item("casting", T::CASTING)?;
     kwargs.set_item("copy", false)?;
     let wide = array
         .call_method("astype", (dtype::<T::Wide>(py),), Some(&kwargs))
@@ -176,7 +184,7 @@ pub(crate) fn input<'py, T: Scalar, D: Dimension>(
     let wide = wide.cast_into::<PyArray<T::Wide, D>>()?;
     let wide = borrow(&wide, arg)?;
     let view = wide.as_array();
-    let mut values = alloc::try_with_capacity(view.len(), &format!("a copy of {arg}"))?;
+    let mut values = alloc::try_with_capacity(view.len(), &format!("elements of a copy of {arg}"))?;
     for &w in view.iter() {
         values.push(T::narrow(w).ok_or_else(|| {
             PyValueError::new_err(format!(
@@ -269,13 +277,42 @@ pub(crate) fn aliasing<T: Scalar, D: Dimension, E: Dimension>(
     }
 }
 
+/// An output borrowed for writing (see [`borrow_mut`]).
+pub(crate) struct Writer<'py, T: Element, D: Dimension> {
+    array: PyReadwriteArray<'py, T, D>,
+    /// Stands in for an output with no elements: NumPy gives those strides
+    /// that ndarray's mutable views refuse, and there is nothing to write.
+    empty: Option<Array<T, D>>,
+}
+
+impl<T: Element, D: Dimension> Writer<'_, T, D> {
+    /// The output's elements, to write the result into.
+    pub(crate) fn view_mut(&mut self) -> ArrayViewMut<'_, T, D> {
+        match &mut self.empty {
+            Some(empty) => empty.view_mut(),
+            None => self.array.as_array_mut(),
+        }
+    }
+}
+
 /// Borrow an output for writing. Every argument of this call has been
 /// checked not to overlap it, so a conflict is another thread's borrow.
 pub(crate) fn borrow_mut<'py, T: Scalar, D: Dimension>(
     array: &Bound<'py, PyArray<T, D>>,
     arg: &str,
-) -> PyResult<PyReadwriteArray<'py, T, D>> {
-    array.try_readwrite().map_err(|_| in_use(arg))
+) -> PyResult<Writer<'py, T, D>> {
+    let writer = array.try_readwrite().map_err(|_| in_use(arg))?;
+    let empty = if writer.is_empty() {
+        let shape = D::from_dimension(&IxDyn(writer.shape()))
+            .expect("the output's dimensionality was checked");
+        Some(Array::from_shape_vec(shape, Vec::new()).expect("no elements"))
+    } else {
+        None
+    };
+    Ok(Writer {
+        array: writer,
+        empty,
+    })
 }
 
 fn borrow<'py, T: Element, D: Dimension>(
