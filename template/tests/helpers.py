@@ -66,15 +66,15 @@ def message(exc: BaseException) -> str:
 
 
 def names_argument(exc: BaseException, *names: str) -> bool:
-    """The message names one of `names`: as its subject ("a must be ..."), an
-    element ("actions[2] ..."), quoted ('a', `a`) or, for names longer than one
-    letter, anywhere as a word."""
+    """The message names one of `names`: as its subject ("a must be ...",
+    "b has 0 values"), an element ("actions[2] ..."), quoted ('a', `a`) or,
+    for names longer than one letter, anywhere as a word."""
     text = message(exc)
     for name in names:
         n = re.escape(name)
         if re.search(rf"(^|\n){n}\b(?!-)", text) or re.search(rf"['`\"]{n}['`\"]", text):
             return True
-        if re.search(rf"\b{n}\[", text):
+        if re.search(rf"\b{n}\[", text) or re.search(rf"\b{n} (has|must|is)\b", text):
             return True
         if len(name) > 1 and re.search(rf"(?<![\w.-]){n}(?![\w-])", text):
             return True

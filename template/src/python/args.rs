@@ -122,7 +122,8 @@ impl<T: Scalar, D: Dimension> Input<'_, T, D> {
     /// if a broadcast view has more elements than memory can hold).
     pub(crate) fn to_vec(&self, arg: &str) -> PyResult<Vec<T>> {
         let view = self.view();
-        let mut copy = alloc::try_with_capacity(view.len(), &format!("elements of a copy of {arg}"))?;
+        let mut copy =
+            alloc::try_with_capacity(view.len(), &format!("elements of a copy of {arg}"))?;
         copy.extend(view.iter().copied());
         Ok(copy)
     }
