@@ -60,7 +60,8 @@ def generated(session: nox.Session) -> None:
         dst = BUILD / "generated" / name
         session.run("python", "-m", "nox_tasks.render", name, str(dst))
         session.chdir(dst)
-        # DEBUG_CHECK_REQUIRE (from the environment, e.g. .ci/run) passes through.
+        # DEBUG_CHECK_REQUIRE and LEAKCHECK_REQUIRE (from the environment, e.g.
+        # .ci/run) pass through.
         session.run("nox", env={"CARGO_TARGET_DIR": str(GENERATED_TARGET / name)})
         session.chdir(ROOT)
 

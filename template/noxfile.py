@@ -173,7 +173,8 @@ def leakcheck(session: nox.Session) -> None:
         xml = Path(session.create_tmp()) / "valgrind.xml"
         session.run(
             valgrind, "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=definite",
-            "--num-callers=50", "--xml=yes", f"--xml-file={xml}",
+            "--num-callers=50", "--suppressions=tests/leakcheck.supp",
+            "--xml=yes", f"--xml-file={xml}",
             shutil.which("python", path=session.bin) or "python",
             "tests/leakcheck.py", "calls", "--iterations", "300",
             env={"PYTHONMALLOC": "malloc"}, external=True,

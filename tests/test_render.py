@@ -78,6 +78,8 @@ DEFAULT_FILES = (
         "src/python/errors.rs",
         "src/python/mod.rs",
         "tests/test_core.py",
+        "tests/leakcheck.py",
+        "tests/leakcheck.supp",
     }
 )
 

@@ -175,7 +175,8 @@ def values(draw: st.DrawFn, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarr
         # Hypothesis draws float64 values; a longdouble beyond float64 shows the
         # largest finite float32-ish case well enough: scale some up.
         base = draw(npst.arrays(np.float64, shape))
-        return base.astype(dtype) * np.longdouble(draw(st.sampled_from([1, 2**1000])))
+        scale = np.longdouble(draw(st.sampled_from([1, 2**1000])))
+        return np.asarray(base.astype(dtype) * scale)  # (a 0-D product is a scalar)
     return draw(npst.arrays(dtype, shape))
 
 
@@ -288,7 +289,7 @@ _HOSTILE_OBJECTS = st.one_of(
     st.just(["1.0", "2.0"]),
     st.just([2**70, 1]),  # beyond every NumPy integer: an object array
     st.just(range(3)),
-    st.just(iter([1.0, 2.0])),
+    st.builds(lambda: iter([1.0, 2.0])),  # an iterator: NumPy makes it a 0-D object array
 )
 
 

@@ -26,9 +26,9 @@ use numpy::{
     Element, PyArray, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray, PyReadwriteArray,
     PyUntypedArray, PyUntypedArrayMethods, dtype, npyffi,
 };
-use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyBufferError, PyFloatingPointError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
+use pyo3::types::{IntoPyDict, PyByteArray, PyBytes, PyDict, PyString};
 
 use crate::alloc;
 
@@ -46,6 +46,10 @@ pub(crate) trait Scalar: Element + Copy {
     const NAME: &'static str;
     /// The value, if it fits in `Self` (NaN and infinities always fit).
     fn narrow(wide: Self::Wide) -> Option<Self>;
+    /// Whether a value converted from a 64-bit unsigned integer wrapped around.
+    fn wrapped(_value: Self) -> bool {
+        false
+    }
 }
 
 impl Scalar for f32 {
@@ -75,13 +79,17 @@ impl Scalar for f64 {
 
 impl Scalar for i64 {
     type Wide = i64;
-    // "same_kind" would wrap uint64 values above 2**63 - 1 into negatives.
-    const CASTING: &'static str = "safe";
+    // "safe" would refuse every uint64 array; "same_kind" wraps values above
+    // 2**63 - 1 into negatives, which `wrapped` finds.
+    const CASTING: &'static str = "same_kind";
     const IS_WIDE: bool = true;
     const KINDS: &'static [u8] = b"biu";
     const NAME: &'static str = "int64";
     fn narrow(wide: i64) -> Option<i64> {
         Some(wide)
+    }
+    fn wrapped(value: i64) -> bool {
+        value < 0
     }
 }
 
@@ -111,6 +119,7 @@ impl<T: Scalar, D: Dimension> Input<'_, T, D> {
 
     /// The elements in one contiguous slice: borrowed when the layout
     /// already is, else copied in logical order.
+    #[allow(dead_code, reason = "not every selection of features uses it")]
     pub(crate) fn contiguous(&self, arg: &str) -> PyResult<Cow<'_, [T]>> {
         match self.view().to_slice() {
             Some(slice) => Ok(Cow::Borrowed(slice)),
@@ -164,23 +173,39 @@ pub(crate) fn input<'py, T: Scalar, D: Dimension>(
     let kwargs = PyDict::new(py);
     kwargs.set_item("casting", T::CASTING)?;
     kwargs.set_item("copy", false)?;
-    let wide = array
-        .call_method("astype", (dtype::<T::Wide>(py),), Some(&kwargs))
-        .map_err(|_| {
+    // Overflow (a float128 beyond float64's range) is an error, whatever
+    // NumPy's warning settings are: not an inf, not a warning.
+    let errstate =
+        numpy.call_method("errstate", (), Some(&[("over", "raise")].into_py_dict(py)?))?;
+    errstate.call_method0("__enter__")?;
+    let converted = array.call_method("astype", (dtype::<T::Wide>(py),), Some(&kwargs));
+    errstate.call_method1("__exit__", (py.None(), py.None(), py.None()))?;
+    let wide = converted.map_err(|err| {
+        if err.is_instance_of::<PyFloatingPointError>(py) {
+            PyValueError::new_err(format!("{arg} holds values that do not fit in {}", T::NAME))
+        } else {
             PyTypeError::new_err(format!(
                 "{arg} must hold values that convert to {} without loss, got {}",
                 T::NAME,
                 describe(obj)
             ))
-        })?;
+        }
+    })?;
     let wide = if addressable(wide.cast::<PyUntypedArray>()?) {
         wide
     } else {
         wide.call_method0("copy")?
     };
     if T::IS_WIDE {
-        let array = wide.cast_into::<PyArray<T, D>>()?;
-        return Ok(Input::Borrowed(borrow(&array, arg)?));
+        let array = borrow(&wide.cast_into::<PyArray<T, D>>()?, arg)?;
+        let from_u64 = untyped.dtype().kind() == b'u' && untyped.dtype().itemsize() == 8;
+        if from_u64 && array.as_array().iter().any(|&v| T::wrapped(v)) {
+            return Err(PyValueError::new_err(format!(
+                "{arg} holds values that do not fit in {}",
+                T::NAME
+            )));
+        }
+        return Ok(Input::Borrowed(array));
     }
     let wide = wide.cast_into::<PyArray<T::Wide, D>>()?;
     let wide = borrow(&wide, arg)?;
@@ -276,6 +301,66 @@ pub(crate) fn aliasing<T: Scalar, D: Dimension, E: Dimension>(
         ))),
         _ => Ok(Alias::Disjoint),
     }
+}
+
+/// An integer argument that counts something, at least `min`: TypeError for
+/// anything but an int (a NumPy integer is one; 3.0 is not), ValueError
+/// below `min` or beyond what this machine can count (a Python int has no
+/// upper bound).
+#[allow(dead_code, reason = "not every selection of features uses it")]
+pub(crate) fn count(obj: &Bound<'_, PyAny>, arg: &str, min: usize) -> PyResult<usize> {
+    let value = obj.extract::<i64>().map_err(|err| {
+        if err.is_instance_of::<pyo3::exceptions::PyOverflowError>(obj.py()) {
+            PyValueError::new_err(format!("{arg} is too large or too small: {obj}"))
+        } else {
+            PyTypeError::new_err(format!("{arg} must be an int, got {}", type_name(obj)))
+        }
+    })?;
+    match usize::try_from(value) {
+        Ok(n) if n >= min => Ok(n),
+        _ => Err(PyValueError::new_err(format!(
+            "{arg} must be at least {min}, got {value}"
+        ))),
+    }
+}
+
+/// Every item of an iterable, converted by `item` (given the item and its
+/// index, for messages such as "texts[2] must be str, got int"). `str` and
+/// `bytes` are refused although they are iterable: they are never meant as a
+/// sequence of `what`. The vector grows as items arrive, fallibly, and is
+/// never sized from `len()`, which a custom class can report as anything.
+#[allow(dead_code, reason = "not every selection of features uses it")]
+pub(crate) fn items<'py, T>(
+    obj: &Bound<'py, PyAny>,
+    arg: &str,
+    what: &str,
+    mut item: impl FnMut(&Bound<'py, PyAny>, usize) -> PyResult<T>,
+) -> PyResult<Vec<T>> {
+    let refuse = || {
+        PyTypeError::new_err(format!(
+            "{arg} must be a sequence of {what}, got {}",
+            type_name(obj)
+        ))
+    };
+    if obj.is_instance_of::<PyString>()
+        || obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyByteArray>()
+    {
+        return Err(refuse());
+    }
+    let mut values = Vec::new();
+    for (i, value) in obj.try_iter().map_err(|_| refuse())?.enumerate() {
+        if values.len() == values.capacity() {
+            values
+                .try_reserve(values.len().max(8))
+                .map_err(|_| crate::Error::OutOfMemory {
+                    what: format!("items of {arg}"),
+                    len: values.len().saturating_mul(2),
+                })?;
+        }
+        values.push(item(&value?, i)?);
+    }
+    Ok(values)
 }
 
 /// An output borrowed for writing (see [`borrow_mut`]).
@@ -462,6 +547,11 @@ pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
     use super::overlaps_itself;
 
     #[test]
@@ -484,6 +574,88 @@ mod tests {
                 expected,
                 "{shape:?} {strides:?}"
             );
+        }
+    }
+
+    /// Whether two different indices reach the same byte offset, by trying
+    /// every index.
+    fn shares_an_element(shape: &[usize], strides: &[isize]) -> bool {
+        let mut seen = HashSet::new();
+        let mut index = vec![0usize; shape.len()];
+        if shape.contains(&0) {
+            return false;
+        }
+        loop {
+            let offset: isize = index
+                .iter()
+                .zip(strides)
+                .map(|(&i, &s)| i as isize * s)
+                .sum();
+            if !seen.insert(offset) {
+                return true;
+            }
+            // The next index in row-major order, or done.
+            let mut axis = shape.len();
+            loop {
+                if axis == 0 {
+                    return false;
+                }
+                axis -= 1;
+                index[axis] += 1;
+                if index[axis] < shape[axis] {
+                    break;
+                }
+                index[axis] = 0;
+            }
+        }
+    }
+
+    /// The strides of a contiguous array of 4-byte elements, `fortran` or C
+    /// order; the stride of a length-1 axis is arbitrary (NumPy sets them so).
+    fn contiguous(shape: &[usize], fortran: bool, free: &[isize]) -> Vec<isize> {
+        let mut strides = vec![0isize; shape.len()];
+        let mut step = 4isize;
+        let axes: Vec<usize> = if fortran {
+            (0..shape.len()).collect()
+        } else {
+            (0..shape.len()).rev().collect()
+        };
+        for axis in axes {
+            strides[axis] = if shape[axis] == 1 { free[axis] } else { step };
+            step *= shape[axis].max(1) as isize;
+        }
+        strides
+    }
+
+    /// Shapes of 0 to 4 axes of 0 to 4 elements, with one stride per axis:
+    /// multiples of the 4-byte element size in -32..=32, zero included.
+    fn layout() -> impl Strategy<Value = (Vec<usize>, Vec<isize>)> {
+        (0usize..=4).prop_flat_map(|ndim| {
+            (
+                vec(0usize..=4, ndim),
+                vec((-8isize..=8).prop_map(|k| 4 * k), ndim),
+            )
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn an_overlap_is_always_detected((shape, strides) in layout()) {
+            // Conservative, as ndarray's rule is: some disjoint interleaved
+            // layouts count as overlapping, but no overlapping one passes.
+            if shares_an_element(&shape, &strides) {
+                prop_assert!(overlaps_itself(&shape, &strides), "{:?} {:?}", shape, strides);
+            }
+        }
+
+        #[test]
+        fn contiguous_arrays_never_overlap(
+            (shape, free) in layout(),
+            fortran in any::<bool>(),
+        ) {
+            let strides = contiguous(&shape, fortran, &free);
+            prop_assert!(!shares_an_element(&shape, &strides));
+            prop_assert!(!overlaps_itself(&shape, &strides), "{:?} {:?}", shape, strides);
         }
     }
 }
