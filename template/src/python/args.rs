@@ -346,7 +346,10 @@ pub(crate) fn items<'py, T>(
         || obj.is_instance_of::<PyBytes>()
         || obj.is_instance_of::<PyByteArray>()
     {
-        return Err(refuse());
+        return Err(PyTypeError::new_err(format!(
+            "{arg} must be a sequence of {what}, got a single {}",
+            type_name(obj)
+        )));
     }
     let mut values = Vec::new();
     for (i, value) in obj.try_iter().map_err(|_| refuse())?.enumerate() {
