@@ -45,10 +45,16 @@ FEATURE_FILES = {
         "src/python/{f}.rs",
         "python/ai_project/{f}.py",
         "tests/test_{f}.py",
+        "tests/test_{f}_properties.py",
         "examples/{f}.py",
         "benchmarks/bench_{f}.py",
     ]
-} | {"examples/parallel.rs", "python/ai_project/text_pipeline_reference.py"}
+} | {
+    "examples/parallel.rs",
+    "python/ai_project/text_pipeline_reference.py",
+    # The thread pool, for the features that compute on it (copier.yml `thread_pool`).
+    "src/pool.rs",
+}
 # Each optional question's "off" answer: the minimal variant, features aside.
 OFF = {k: v for k, v in VARIANTS["minimal"].items() if k != "features"}
 
@@ -73,13 +79,19 @@ DEFAULT_FILES = (
         "python/ai_project/_core.pyi",
         "python/ai_project/py.typed",
         "requirements.txt",
+        "src/alloc.rs",
         "src/lib.rs",
-        "src/python/convert.rs",
+        "src/python/args.rs",
         "src/python/errors.rs",
         "src/python/mod.rs",
-        "tests/test_core.py",
+        "tests/conftest.py",
+        "tests/helpers.py",
         "tests/leakcheck.py",
         "tests/leakcheck.supp",
+        "tests/test_api_docs.py",
+        "tests/test_core.py",
+        "tests/test_core_properties.py",
+        "tests/test_fork.py",
     }
 )
 
