@@ -343,7 +343,7 @@ def expect_real(
     what NumPy turns into a bool/int/uint/float array is converted (lists,
     tuples, scalars, other dtypes); complex, str, bytes, object, datetime, a
     str or bytes object: TypeError; ragged lists, a wrong number of
-    dimensions, finite values too large for float32: ValueError."""
+    dimensions, finite values too large for the target dtype: ValueError."""
     if isinstance(x, (str, bytes)):
         return Expect(name, error=TypeError)
     try:
@@ -358,10 +358,10 @@ def expect_real(
         return Expect(name, error=ValueError)
     with np.errstate(all="ignore"):
         converted = a.astype(dtype)
+        finite = np.isfinite(a)
+        if (finite & ~np.isfinite(converted)).any():
+            return Expect(name, error=ValueError)  # finite, too large for `dtype`
         if dtype is np.float32:
-            finite = np.isfinite(a)
-            if (finite & ~np.isfinite(converted)).any():
-                return Expect(name, error=ValueError)
             above = finite & (np.abs(a.astype(np.float64)) > F32_MAX)
             return Expect(name, value=converted, maybe_error=bool(above.any()))
     return Expect(name, value=converted)
@@ -422,6 +422,15 @@ def dot_terms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The exact products of two float32 vectors (exact in float64)."""
     with np.errstate(all="ignore"):
         return a.astype(np.float64) * b.astype(np.float64)
+
+
+def assert_unchanged(x: np.ndarray, before: np.ndarray) -> None:
+    """`x` holds what its copy `before` holds (the same objects, for object
+    arrays, whose NaN is not equal to itself)."""
+    if x.dtype.kind == "O":
+        assert all(p is q for p, q in zip(x.ravel().tolist(), before.ravel().tolist()))
+    else:
+        np.testing.assert_array_equal(x, before)
 
 
 def assert_same_floats(got: np.ndarray, expected: np.ndarray) -> None:

@@ -249,7 +249,8 @@ pub(crate) fn output<'py, T: Scalar, D: Dimension>(
             untyped.shape()
         )));
     }
-    if !addressable(untyped) {
+    // An empty output is never written (see `Writer`), wherever it points.
+    if !untyped.is_empty() && !addressable(untyped) {
         return Err(PyValueError::new_err(format!(
             "{arg} is a misaligned or byte-strided view; pass an aligned array"
         )));
@@ -459,7 +460,14 @@ fn wrong_kind<T: Scalar, D: Dimension>(obj: &Bound<'_, PyAny>, arg: &str) -> PyE
 fn addressable(array: &Bound<'_, PyUntypedArray>) -> bool {
     let size = array.dtype().itemsize() as isize;
     let align = array.dtype().alignment().max(1);
-    data_ptr(array) % align == 0 && array.strides().iter().all(|s| s % size == 0)
+    // The stride of an axis of length 0 or 1 is never stepped; NumPy leaves
+    // anything there.
+    let stepped = array
+        .shape()
+        .iter()
+        .zip(array.strides())
+        .filter(|&(&len, _)| len > 1);
+    data_ptr(array) % align == 0 && stepped.into_iter().all(|(_, s)| s % size == 0)
 }
 
 fn is_writeable(array: &Bound<'_, PyUntypedArray>) -> bool {
