@@ -29,10 +29,16 @@ assert np.array_equal(m.process_image(img.transpose(2, 0, 1)), img.transpose(2, 
 model = m.Model(w[:8], bias=0.5)
 batch = rng.standard_normal((300, 8)).astype(np.float32)
 assert np.allclose(model.predict_batch(batch), batch @ w[:8] + np.float32(0.5), atol=1e-5)
+# Inputs convert as NumPy would (a copy); empty inputs give NumPy's answer.
+assert np.array_equal(m.process_image(img.astype(np.float64)), img * 2), "float64 image"
+assert m.process_image([1.0]).tolist() == [2.0], "list image"
+assert m.process_image(np.ones(0, np.float32)).shape == (0,), "empty image"
+assert m.fast_predict([], []) == 0.0, "empty dot"
 for call, exc in [
-    (lambda: m.process_image(img.astype(np.float64)), TypeError),
-    (lambda: m.process_image([1.0]), TypeError),
-    (lambda: m.process_image(np.ones(0, np.float32)), ValueError),
+    (lambda: m.process_image(img.astype(np.complex64)), TypeError),
+    (lambda: m.process_image(img, out=np.empty(img.shape)), TypeError),
+    (lambda: m.process_image(img, out=np.broadcast_to(np.float32(0), img.shape)), ValueError),
+    (lambda: m.fast_predict_array(w.reshape(7, 143), x), ValueError),
     (lambda: m.fast_predict_array(w, x[:5]), ValueError),
     (lambda: model.predict_batch(batch[:, :3]), ValueError),
     (lambda: m.load_model("/no/such/model.json"), FileNotFoundError),
