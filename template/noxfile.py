@@ -74,7 +74,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def properties(session: nox.Session) -> None:
     """The property tests (``pytest -m properties``) on an optimised build, with
-    the ``release`` Hypothesis profile (ten times the examples of ``tests``).
+    the ``release`` Hypothesis profile (five times the examples of ``tests``).
     The ``release-check`` Cargo profile is the release profile without fat LTO,
     so that it builds in a fraction of the time; debug assertions are off, as
     in a wheel. Pass pytest args after --."""

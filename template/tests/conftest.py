@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 import helpers
 
 # Debug builds are slow: no deadline. `HYPOTHESIS_PROFILE=release` (the
-# `properties` nox session, on a release build) runs ten times the examples.
+# `properties` nox session, on a release build) runs five times the examples.
 settings.register_profile(
     "debug",
     max_examples=100,
@@ -20,7 +20,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "release",
-    max_examples=1000,
+    max_examples=500,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
