@@ -173,6 +173,12 @@ def test_test_matrix_covers_oldest_and_newest_python_on_three_oses(rendered, nam
         assert re.search(rf"nox -s [\w ]*\b{session}\b", sessions), session
     lint = " ".join(s.get("run", "") for s in ci["jobs"]["lint"]["steps"])
     assert "nox -s lint" in lint and "nox -s rust" in lint  # ruff; rustfmt + clippy
+    hostile = ci["jobs"]["hostile-input"]["steps"]
+    runs = " ".join(s.get("run", "") for s in hostile)
+    assert "apt-get install -y valgrind" in runs
+    assert "nox -s properties" in runs and "nox -s leakcheck" in runs
+    # valgrind is installed there, so the leak check may not pass by skipping.
+    assert any(s.get("env", {}).get("LEAKCHECK_REQUIRE") == "1" for s in hostile)
 
 
 @pytest.mark.parametrize("name", RENDERS)
