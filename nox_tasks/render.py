@@ -9,16 +9,31 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 
+
+def _features() -> list[str]:
+    """The optional features, in the order copier.yml (which owns the list) offers them."""
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+    return list(questions["features"]["choices"].values())
+
+
+# `nox -s feature_matrix` renders and tests each one alone.
+FEATURES = _features()
+
 # Answer sets the tests and sessions render by name. "default" is what
-# `copier copy --defaults` produces (every optional part on); "custom" changes
-# every answer that changes generated code, so both sides of each switch are
-# built; "minimal" turns every optional part off (no features either).
+# `copier copy --defaults` produces (the lean core with the editor, hook and CI
+# set-up); "all" turns every optional part on; "custom" is "all" with every
+# other answer that changes generated code changed, so both sides of each
+# switch are built; "minimal" turns every optional part off.
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
+    "all": {"features": FEATURES, "mirror": "rsproxy"},
     "custom": {
+        "features": FEATURES,
         "project_name": "Vision Kit",
         "description": "Image pre-processing in Rust",
         "author_name": "Ada Lovelace",
@@ -39,11 +54,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "ci": "none",
     },
 }
-
-# The optional compute features (copier.yml `features`); `nox -s feature_matrix`
-# renders and tests each one alone.
-FEATURES = ["parallel", "simd", "conversions", "rl_env", "text_pipeline"]
-
 
 def render(
     dst: Path,
