@@ -104,8 +104,8 @@ def main() -> None:
     vpy = venv / "bin" / "python"
     pip_env = {**env, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}:{env['PATH']}"}
     project.env = pip_env
-    timed([str(vpy), "-m", "pip", "install", "-q", "-U", "pip", "-r", "requirements.txt"],
-          project.path, pip_env)  # fmt: skip
+    pip_install = ["-m", "pip", "install", "-q", "-U", "pip", "-r", "requirements.txt"]
+    timed([str(vpy), *pip_install], project.path, pip_env)
     cold_pip, _ = timed([str(venv / "bin" / "maturin"), "develop"], project.path, pip_env)
     full = measure(project, [str(venv / "bin" / "maturin"), "develop"], vpy, 2)
     pip = measure(
@@ -115,8 +115,8 @@ def main() -> None:
     # uv sync, in the same checkout and target dir.
     project.env = env
     cold_uv, _ = timed([uv, "sync", "-v"], project.path, env)
-    uvr = measure(project, [uv, "sync", "-v"], project.path / ".venv" / "bin" / "python",
-                  args.edits)  # fmt: skip
+    uv_python = project.path / ".venv" / "bin" / "python"
+    uvr = measure(project, [uv, "sync", "-v"], uv_python, args.edits)
 
     # Back to the pip venv after uv: must not recompile pyo3 either.
     project.env = pip_env
@@ -135,8 +135,9 @@ def main() -> None:
     print(row("uv", "edit → `uv sync`", uvr["edit"], uvr["pyo3"]))
     print(row("uv", "no-op `uv sync`", uvr["noop"]))
     print(row("uv", "import check (new interpreter)", uvr["import"]))
-    print(row("pip after uv", "edit → `maturin develop --skip-install`", back["edit"],
-              back["pyo3"]))  # fmt: skip
+    print(
+        row("pip after uv", "edit → `maturin develop --skip-install`", back["edit"], back["pyo3"])
+    )
     recompiles = full["pyo3"] + pip["pyo3"] + uvr["pyo3"] + back["pyo3"]
     print(f"\npyo3 recompiled in {recompiles} of the measured builds.")
     if args.keep:

@@ -11,8 +11,7 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "build"
+from nox_tasks.paths import RENDERS, ROOT
 
 
 def _features() -> list[str]:
@@ -54,6 +53,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "ci": "none",
     },
 }
+
 
 def render(
     dst: Path,
@@ -97,7 +97,7 @@ def variant_answers(name: str) -> dict[str, Any]:
 
 def render_variant(name: str, dst: Path | None = None) -> Path:
     """Render a named variant into `dst` (default: build/render/<name>)."""
-    return render(dst or BUILD / "render" / name.replace(":", "-"), variant_answers(name))
+    return render(dst or RENDERS / name.replace(":", "-"), variant_answers(name))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""The template's nox sessions. Plain ``nox`` runs lint, tests, generated and feature_matrix."""
+"""The template's nox sessions; ``nox -l`` lists them, ``*`` marks what plain ``nox`` runs.
+
+Each rendered variant and each feature is its own session (``project(all)``,
+``feature_matrix(simd)``), so each one fails on its own and can run alone or
+on its own CI machine.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,49 @@ import os
 
 import nox
 
-from nox_tasks.render import BUILD, FEATURES, ROOT
+from nox_tasks.paths import PROJECTS, PROJECTS_ENVS, PROJECTS_TARGET, ROOT, TESTS_TARGET
+from nox_tasks.render import FEATURES, VARIANTS
 
-nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "tests", "generated", "feature_matrix"]
+
+# The variants whose own `nox` plain `nox` (and so .ci/run) runs; why: `project`.
+PROJECT_VARIANTS = ["default", "all", "minimal"]
+nox.options.sessions = [
+    "lint",
+    "tests",
+    *(f"project({variant})" for variant in PROJECT_VARIANTS),
+    "feature_matrix",
+]
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
-# One Cargo target dir per purpose, kept between runs: the test builds always
-# use one interpreter, so pyo3 is compiled once and reused.
-TESTS_TARGET = BUILD / "target-tests"
-GENERATED_TARGET = BUILD / "target-generated"
+# The sessions the feature matrix runs in each one-feature project: everything
+# that compiles or checks the feature's code (the leak check, the debugger and
+# the property tests on an optimised build run for `all`).
+FEATURE_SESSIONS = ["rust", "build", "tests", "examples", "stubtest", "lint"]
 
 
 def _install(session: nox.Session, group: str) -> None:
     session.install(*nox.project.dependency_groups(PYPROJECT, group))
+
+
+def _run_project(session: nox.Session, variant: str, *nox_args: str) -> None:
+    """Render `variant` into build/projects/ and run that project's own ``nox``.
+
+    Every project shares one Cargo target dir: the dependencies (pyo3, numpy,
+    ndarray, ...) are compiled once for all variants and features, and the
+    variants have the same interpreter (this one's). Each keeps its session
+    virtualenvs outside the render, which is replaced on every run, so they
+    are reused between runs.
+    """
+    name = variant.replace(":", "-")
+    dst = PROJECTS / name
+    session.run("python", "-m", "nox_tasks.render", variant, str(dst))
+    # DEBUG_CHECK_REQUIRE and LEAKCHECK_REQUIRE (from the environment, e.g.
+    # .ci/run) pass through.
+    env = {"CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(PROJECTS_TARGET))}
+    with session.chdir(dst):
+        session.run("nox", "--envdir", str(PROJECTS_ENVS / name), *nox_args, env=env)
 
 
 @nox.session
@@ -48,44 +80,53 @@ def render(session: nox.Session) -> None:
 
 
 @nox.session
-def generated(session: nox.Session) -> None:
-    """Render variants and run each one's own ``nox`` (all its sessions).
+@nox.parametrize("variant", list(VARIANTS), ids=list(VARIANTS))
+def project(session: nox.Session, variant: str) -> None:
+    """Render a variant and run every session its own ``nox`` selects.
 
-    ``nox -s generated -- default custom``; default: ``default`` (every
-    optional part on) and ``minimal`` (every optional part off).
+    ``nox -s "project(all)"`` for one; arguments after ``--`` go to the
+    project's ``nox`` (``-- -s lint``). The variants are in nox_tasks/render.py.
+
+    Plain ``nox`` runs ``default`` (what ``copier copy --defaults`` gives),
+    ``all`` (every optional part on) and ``minimal`` (every part off): both
+    sides of each switch, built and tested as a user's CI would. ``custom``
+    (other names, license, python_min and abi3) is left out to keep .ci/run
+    under 25 minutes on 2 cores: the build tests (``tests``) already compile
+    it and run its tests. The lean default and minimal build only the core,
+    and every project shares one Cargo target dir (see _run_project), so the
+    three cost about what all-on and minimal cost before.
     """
     _install(session, "test")
-    names = session.posargs or ["default", "minimal"]
-    for name in names:
-        dst = BUILD / "generated" / name
-        session.run("python", "-m", "nox_tasks.render", name, str(dst))
-        session.chdir(dst)
-        # DEBUG_CHECK_REQUIRE and LEAKCHECK_REQUIRE (from the environment, e.g.
-        # .ci/run) pass through.
-        session.run("nox", env={"CARGO_TARGET_DIR": str(GENERATED_TARGET / name)})
-        session.chdir(ROOT)
+    _run_project(session, variant, *session.posargs)
 
 
 @nox.session
-def feature_matrix(session: nox.Session) -> None:
-    """Render each feature alone and run that project's checks and tests.
+@nox.parametrize("feature", FEATURES, ids=FEATURES)
+def feature_matrix(session: nox.Session, feature: str) -> None:
+    """Render one feature alone and run that project's checks and tests.
 
-    ``nox -s feature_matrix -- simd rl_env`` for some; default: every feature.
-    (All features and none are covered by ``generated``.)
+    ``nox -s "feature_matrix(simd)"`` for one. (Every feature together and
+    none are the ``project`` sessions' ``all`` and ``minimal``.)
     """
     _install(session, "test")
-    names = session.posargs or FEATURES
-    unknown = sorted(set(names) - set(FEATURES))
-    if unknown:
-        session.error(f"unknown features {unknown}; choose from {FEATURES}")
-    target = BUILD / "target-features"  # shared: every render builds the same deps
-    for name in names:
-        dst = BUILD / "features" / name
-        session.run("python", "-m", "nox_tasks.render", f"only:{name}", str(dst))
-        session.chdir(dst)
-        session.run("nox", "-s", "rust", "build", "tests", "examples", "stubtest", "lint",
-                    env={"CARGO_TARGET_DIR": str(target)})  # fmt: skip
-        session.chdir(ROOT)
+    _run_project(session, f"only:{feature}", "-s", *FEATURE_SESSIONS)
+
+
+@nox.session
+def generated(session: nox.Session) -> None:
+    """Old name of ``project``: warns, then runs the same (kept for one release).
+
+    Scripts and habits that call ``nox -s generated [-- VARIANT ...]`` keep
+    working for one release while they move to ``project(VARIANT)``; remove
+    it in the release after.
+
+    Without arguments it runs the variants it ran before: every optional part
+    on (today's ``all``; the default answers were all-on then) and ``minimal``.
+    """
+    session.warn('"generated" is now "project": nox -s "project(all)" "project(minimal)"')
+    _install(session, "test")
+    for variant in session.posargs or ["all", "minimal"]:
+        _run_project(session, variant)
 
 
 @nox.session

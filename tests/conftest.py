@@ -1,26 +1,47 @@
-"""Fixtures: renders (cheap, per test) and builds (expensive, once per session)."""
+"""Fixtures: renders (cached per test session, or fresh per test) and builds
+(once per test session). Shared functions are in helpers.py."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from helpers import dumps, files, load, run, tool
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nox_tasks.paths import TESTS_TARGET
+from nox_tasks.render import render, variant_answers
 
-from nox_tasks.render import BUILD, VARIANTS, render  # noqa: E402
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory):
+    """A render of a named variant (``"all"``, ``"only:simd"``, see
+    nox_tasks/render.py) or of an answer set, made once per test session and
+    shared: read it, never change it (a test that writes uses `render_to`)."""
+    cache: dict[str, Path] = {}
+    made: dict[Path, set[str]] = {}
+
+    def _rendered(variant: str | dict[str, Any]) -> Path:
+        answers = variant_answers(variant) if isinstance(variant, str) else variant
+        key = dumps(answers)
+        if key not in cache:
+            cache[key] = render(tmp_path_factory.mktemp("variant") / "project", answers)
+            made[cache[key]] = files(cache[key])
+        return cache[key]
+
+    yield _rendered
+    changed = [str(project) for project, before in made.items() if files(project) != before]
+    assert not changed, f"a test wrote into a shared render: {changed}"
 
 
 @pytest.fixture
 def render_to(tmp_path: Path):
-    """Render with the given answers into a fresh directory; returns its path."""
+    """Render with the given answers into a fresh directory of this test; returns its path."""
 
     def _render(data: dict | None = None, name: str = "project") -> Path:
         return render(tmp_path / name, data)
@@ -31,7 +52,7 @@ def render_to(tmp_path: Path):
 @pytest.fixture(scope="session")
 def cargo_target() -> Path:
     """One Cargo target dir for every build in the run (and kept between runs)."""
-    return Path(os.environ.get("CARGO_TARGET_DIR", BUILD / "target-tests"))
+    return Path(os.environ.get("CARGO_TARGET_DIR", TESTS_TARGET))
 
 
 @dataclass
@@ -49,15 +70,6 @@ class Built:
         return run([sys.executable, *args], cwd=cwd or self.project, env=self.env)
 
 
-def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
-    if result.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-    return result
-
-
 @pytest.fixture(scope="session")
 def build_variant(tmp_path_factory: pytest.TempPathFactory, cargo_target: Path):
     """Build a variant once per test session: render, `maturin build` (debug
@@ -69,30 +81,22 @@ def build_variant(tmp_path_factory: pytest.TempPathFactory, cargo_target: Path):
         if name in cache:
             return cache[name]
         base = tmp_path_factory.mktemp(f"build-{name}")
-        project = render(base / "project", VARIANTS[name])
+        project = render(base / "project", variant_answers(name))
         cargo_env = {**os.environ, "CARGO_TARGET_DIR": str(cargo_target)}
         wheels = base / "wheels"
-        maturin = str(Path(sysconfig.get_path("scripts")) / "maturin")
-        run(
-            [maturin, "build", "--profile", "dev", "--quiet",
-             "--interpreter", sys.executable, "--out", str(wheels)],
-            cwd=project, env=cargo_env,
-        )  # fmt: skip
+        maturin = tool("maturin")
+        assert maturin, "maturin is a test dependency"
+        build = ["build", "--profile", "dev", "--quiet", "--interpreter", sys.executable]
+        run([maturin, *build, "--out", str(wheels)], cwd=project, env=cargo_env)
         (wheel,) = wheels.glob("*.whl")
         # A wheel is a zip laid out as site-packages: unpacking it is an install
         # (dist-info included, so importlib.metadata sees the version).
         site = base / "site"
         with zipfile.ZipFile(wheel) as archive:
             archive.extractall(site)
-        answers = _answers(project)
+        package = load(project / ".copier-answers.yml")["package_name"]
         env = {**cargo_env, "PYTHONPATH": str(site)}
-        cache[name] = Built(name, project, site, answers["package_name"], env)
+        cache[name] = Built(name, project, site, package, env)
         return cache[name]
 
     return _build
-
-
-def _answers(project: Path) -> dict:
-    import yaml
-
-    return yaml.safe_load((project / ".copier-answers.yml").read_text())

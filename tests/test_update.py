@@ -4,19 +4,11 @@ and keeps the user's own edits."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
-import yaml
+from helpers import ROOT, git, load
 
-from nox_tasks.render import ROOT, render
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+from nox_tasks.render import render
 
 
 def snapshot_template(dst: Path) -> Path:
@@ -63,8 +55,7 @@ def test_update_applies_template_change_and_keeps_user_edits(tmp_path: Path) -> 
 
     run_update(str(project), defaults=True, overwrite=True, unsafe=False, quiet=True)
 
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    assert answers["_commit"] == "v2.0.0"
+    assert load(project / ".copier-answers.yml")["_commit"] == "v2.0.0"
     assert (project / "CHANGELOG.md").read_text() == "# Changelog\n"
     updated = readme.read_text()
     assert "> Template v2 line." in updated

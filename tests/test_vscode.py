@@ -1,6 +1,6 @@
 """The VS Code set-up: configuration shape (fast), the PID wrapper, and the
 rendered ``debug_check`` session's skips. The real debug-adapter round trip runs
-in the rendered project's own ``nox`` (the ``generated`` session)."""
+in the rendered project's own ``nox`` (the template's ``project`` sessions)."""
 
 from __future__ import annotations
 
@@ -10,38 +10,38 @@ import subprocess
 import sys
 from pathlib import Path
 
-import json5
 import pytest
+from helpers import load, nox_sessions, run
 
 VSCODE_FILES = {"extensions.json", "launch.json", "settings.json", "tasks.json"}
 
 
-def load(project: Path, name: str) -> dict:
-    return json5.loads((project / ".vscode" / name).read_text(encoding="utf-8"))
+def vscode(project: Path, name: str) -> dict:
+    """One of .vscode/*.json (JSON with comments), parsed."""
+    return load(project / ".vscode" / name)
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    from nox_tasks.render import render
-
-    return render(tmp_path_factory.mktemp("vscode") / "project")
+@pytest.fixture
+def project(rendered) -> Path:
+    """The default render (shared: read only)."""
+    return rendered("default")
 
 
 def configs(project: Path) -> dict[str, dict]:
-    return {c["name"]: c for c in load(project, "launch.json")["configurations"]}
+    return {c["name"]: c for c in vscode(project, "launch.json")["configurations"]}
 
 
 def test_vscode_files_render_and_parse(project: Path) -> None:
     assert {p.name for p in (project / ".vscode").iterdir()} == VSCODE_FILES
     for name in VSCODE_FILES:
-        assert isinstance(load(project, name), dict), name
-    recommended = set(load(project, "extensions.json")["recommendations"])
+        assert isinstance(vscode(project, name), dict), name
+    recommended = set(vscode(project, "extensions.json")["recommendations"])
     assert {"rust-lang.rust-analyzer", "vadimcn.vscode-lldb", "ms-python.debugpy"} <= recommended
 
 
 def test_launch_configurations(project: Path) -> None:
     by_name = configs(project)
-    tasks = {t["label"] for t in load(project, "tasks.json")["tasks"]}
+    tasks = {t["label"] for t in vscode(project, "tasks.json")["tasks"]}
 
     python = by_name["Python: current file"]
     assert (python["type"], python["request"]) == ("debugpy", "launch")
@@ -64,7 +64,7 @@ def test_launch_configurations(project: Path) -> None:
     env = by_name["Rust: Python current file (lldb-dap)"]["env"]
     assert isinstance(env, list) and all(re.fullmatch(r"\w+=.*", e) for e in env)
 
-    default_test = load(project, "launch.json")["inputs"][0]["default"]
+    default_test = vscode(project, "launch.json")["inputs"][0]["default"]
     path, _, test_name = default_test.partition("::")
     assert f"def {test_name}(" in (project / path).read_text(encoding="utf-8")
 
@@ -87,10 +87,8 @@ def test_run_with_pid_prints_the_pattern_then_runs_the_script(project: Path, tmp
         encoding="utf-8",
     )
     env = {**os.environ, "RUST_DEBUGGER_WAIT": "0.3"}
-    result = subprocess.run(
-        [sys.executable, str(project / "tools" / "run_with_pid.py"), str(script), "x", "--y"],
-        capture_output=True, text=True, env=env, check=True,
-    )  # fmt: skip
+    wrapper = str(project / "tools" / "run_with_pid.py")
+    result = run([sys.executable, wrapper, str(script), "x", "--y"], env=env)
     first, second = result.stdout.splitlines()
     match = re.search(pattern["pattern"], first)
     assert match and match.group(1).isdigit()
@@ -100,21 +98,21 @@ def test_run_with_pid_prints_the_pattern_then_runs_the_script(project: Path, tmp
 
 
 def test_settings_keep_rust_analyzer_out_of_maturins_way(project: Path) -> None:
-    settings = load(project, "settings.json")
+    settings = vscode(project, "settings.json")
     assert settings["rust-analyzer.cargo.targetDir"] is True
     assert settings["rust-analyzer.cargo.features"] == ["python"]
     assert "PYO3_PYTHON" in settings["rust-analyzer.cargo.extraEnv"]
 
 
 def run_debug_check(project: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nox", "-s", "debug_check"],
-        cwd=project, capture_output=True, text=True,
-        env={**os.environ, "DEBUG_CHECK_REQUIRE": "", **env},
-    )  # fmt: skip
+    env = {**os.environ, "DEBUG_CHECK_REQUIRE": "", **env}
+    return run(
+        [sys.executable, "-m", "nox", "-s", "debug_check"], cwd=project, env=env, check=False
+    )
 
 
-def test_debug_check_skips_without_the_adapter(project: Path) -> None:
+def test_debug_check_skips_without_the_adapter(render_to) -> None:
+    project = render_to()  # nox writes its virtualenvs into the project
     result = run_debug_check(project, LLDB_DAP="/nonexistent/lldb-dap")
     assert result.returncode == 0, result.stderr
     assert "Session debug_check skipped: lldb-dap not found" in result.stderr
@@ -125,10 +123,7 @@ def test_debug_check_skips_without_the_adapter(project: Path) -> None:
     assert "lldb-dap not found" in required.stderr and "skipped" not in required.stderr
 
 
-def test_without_vscode_nothing_is_rendered_and_debug_check_skips(render_to) -> None:
-    project = render_to({"vscode": False})
-    assert not (project / ".vscode").exists() and not (project / "tools").exists()
-    assert "debugpy" not in (project / "pyproject.toml").read_text(encoding="utf-8")
-    result = run_debug_check(project)
-    assert result.returncode == 0, result.stderr
-    assert "skipped: no .vscode/launch.json" in result.stderr
+def test_without_vscode_there_is_no_debug_check(rendered) -> None:
+    # Which files vscode=false leaves out: tests/test_render.py (the _exclude map).
+    listed = nox_sessions(rendered({"vscode": False}))
+    assert "* lint -> " in listed and "debug_check" not in listed

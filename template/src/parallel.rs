@@ -1,7 +1,7 @@
-//! One model, many cores: the article's section 3.1 made useful.
+//! One model, many cores.
 //!
-//! The article shares a `Model` between threads with `Arc` and stops there.
-//! This module does two things with that idea:
+//! A `Model` is immutable, so threads can share one through `Arc` without
+//! copying it. This module does two things with that:
 //!
 //! - [`predict_rows`] (what `Model::predict_batch` calls) splits the rows of a
 //!   batch into chunks that rayon's work-stealing pool runs on every core. Each

@@ -1,14 +1,12 @@
 //! A reinforcement-learning environment in Rust: the classic cart-pole.
 //!
-//! The article's section 5.2 sketches a `GameEnv` whose `step` returns
-//! `(state, reward, done)`. This is a complete one, with what training code
-//! relies on:
+//! A complete environment, with what training code relies on:
 //!
 //! - the classic cart-pole dynamics (Barto, Sutton and Anderson, 1983), in
 //!   `f64` and integrated with Euler steps as the classic implementation does;
 //!   observations are the state rounded to `f32`;
 //! - `terminated` (the pole fell or the cart left the track) kept apart from
-//!   `truncated` (the time limit), which `done` conflates;
+//!   `truncated` (the time limit), which a single `done` flag would conflate;
 //! - a seeded generator ([`SplitMix64`]) for the initial state, so an episode
 //!   is reproducible from its seed on every platform;
 //! - [`CartPoleVec`], N environments stepped in one call (on rayon's pool when

@@ -43,8 +43,16 @@ TIMEOUT = 60.0
 SKIP = 77
 
 # Launch-configuration keys that VS Code consumes itself; adapters never see them.
-VSCODE_ONLY = {"name", "type", "request", "preLaunchTask", "postDebugTask",
-               "presentation", "serverReadyAction", "internalConsoleOptions"}  # fmt: skip
+VSCODE_ONLY = {
+    "name",
+    "type",
+    "request",
+    "preLaunchTask",
+    "postDebugTask",
+    "presentation",
+    "serverReadyAction",
+    "internalConsoleOptions",
+}
 
 
 class Skip(Exception):
@@ -214,8 +222,14 @@ class Adapter:
             self.seen.append(message)
 
     def _decline(self, request: dict) -> None:
-        self._write({"type": "response", "request_seq": request["seq"],
-                     "command": request["command"], "success": False})  # fmt: skip
+        self._write(
+            {
+                "type": "response",
+                "request_seq": request["seq"],
+                "command": request["command"],
+                "success": False,
+            }
+        )
 
     def response(self, seq: int, timeout: float = TIMEOUT) -> dict:
         message = self._next(
@@ -244,10 +258,22 @@ class Adapter:
         return message.get("body") or {}
 
     def initialize(self, adapter_id: str) -> dict:
-        return self.request("initialize", {
-            "clientID": "debug_check", "adapterID": adapter_id, "pathFormat": "path",
-            "linesStartAt1": True, "columnsStartAt1": True, "supportsRunInTerminalRequest": False,
-        })  # fmt: skip
+        return self.request(
+            "initialize",
+            {
+                "clientID": "debug_check",
+                "adapterID": adapter_id,
+                "pathFormat": "path",
+                "linesStartAt1": True,
+                "columnsStartAt1": True,
+                "supportsRunInTerminalRequest": False,
+            },
+        )
+
+    def set_breakpoint(self, path: Path, line: int) -> None:
+        """A breakpoint at `line` of `path` (in place of that file's others)."""
+        source = {"path": str(path)}
+        self.request("setBreakpoints", {"source": source, "breakpoints": [{"line": line}]})
 
     def top_frames(self, thread_id: int, count: int = 5) -> list[dict]:
         body = self.request("stackTrace", {"threadId": thread_id, "levels": count})
@@ -308,8 +334,7 @@ def check_rust_launch(
         dap.initialize("lldb-dap")
         launched = dap.send("launch", adapter_args(config))
         dap.event("initialized")
-        dap.request("setBreakpoints", {"source": {"path": str(RUST_FILE)},
-                                       "breakpoints": [{"line": rust_line}]})  # fmt: skip
+        dap.set_breakpoint(RUST_FILE, rust_line)
         dap.request("configurationDone")
         try:
             dap.response(launched)
@@ -360,8 +385,7 @@ def check_mixed(lldb_dap: str, launch: dict, tasks: dict, variables: dict, logs:
         # debugpy answers launch only after configurationDone.
         launched = python.send("launch", {**adapter_args(config), "python": sys.executable})
         python.event("initialized")
-        python.request("setBreakpoints", {"source": {"path": str(EXAMPLE)},
-                                          "breakpoints": [{"line": python_line}]})  # fmt: skip
+        python.set_breakpoint(EXAMPLE, python_line)
         python.request("configurationDone")
         python.response(launched)
         # What serverReadyAction watches for: the PID line on the debug console.
@@ -385,8 +409,7 @@ def check_mixed(lldb_dap: str, launch: dict, tasks: dict, variables: dict, logs:
                     "allow it with: echo 0 | sudo tee /proc/sys/kernel/yama/ptrace_scope"
                 ) from None
             raise
-        rust.request("setBreakpoints", {"source": {"path": str(RUST_FILE)},
-                                        "breakpoints": [{"line": rust_line}]})  # fmt: skip
+        rust.set_breakpoint(RUST_FILE, rust_line)
         rust.request("configurationDone")  # lldb resumes the process
 
         stopped = python.event("stopped", lambda b: b.get("reason") == "breakpoint")
@@ -431,8 +454,10 @@ def main() -> int:
         # check (a virtualenv's python, never a pyenv shim).
         "command:python.interpreterPath": sys.executable,
     }
-    checks = [("a: Rust breakpoint under lldb-dap launch", check_rust_launch),
-              ("b: Python + Rust breakpoints in one process", check_mixed)]  # fmt: skip
+    checks = [
+        ("a: Rust breakpoint under lldb-dap launch", check_rust_launch),
+        ("b: Python + Rust breakpoints in one process", check_mixed),
+    ]
     skipped = []
     for title, check in checks:
         print(f"debug_check {title}", flush=True)

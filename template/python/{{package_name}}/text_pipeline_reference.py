@@ -3,7 +3,7 @@
 Written the way one writes it first, with ``unicodedata.normalize``,
 ``str.casefold`` and ``unicodedata.category``: the benchmark times the Rust
 version against it, and the tests require both to give identical output. The
-rules (see the README's text pipeline section) are:
+rules (see docs/text_pipeline.md) are:
 
 normalise
     NFKC, then ``str.casefold`` (full case folding: "ß" -> "ss", "ﬁ" -> "fi",
