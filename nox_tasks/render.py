@@ -5,19 +5,27 @@ Used by the nox sessions and by the pytest suite, so both render the same way.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from nox_tasks.paths import RENDERS, ROOT
 
 
 def _features() -> list[str]:
-    """The optional features, in the order copier.yml (which owns the list) offers them."""
-    questions = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
-    return list(questions["features"]["choices"].values())
+    """The optional features, in the order copier.yml (which owns the list) offers them.
+
+    Read with a pattern rather than a YAML parser: nox imports this module before
+    any session has installed packages. tests/test_facts.py checks the result
+    against PyYAML's reading of the file.
+    """
+    text = (ROOT / "copier.yml").read_text(encoding="utf-8")
+    question = re.search(r"^features:\n((?:[ #].*\n|\n)+)", text, re.MULTILINE)
+    choices = question and re.search(r"^  choices:\n((?:    .*\n)+)", question[1], re.MULTILINE)
+    if not choices:
+        raise RuntimeError("copier.yml: no `features` question with `choices` found")
+    return re.findall(r"^    \"[^\"]*\": (\w+)$", choices[1], re.MULTILINE)
 
 
 # `nox -s feature_matrix` renders and tests each one alone.
@@ -27,15 +35,19 @@ FEATURES = _features()
 # `copier copy --defaults` produces (the lean core with the editor, hook and CI
 # set-up); "all" turns every optional part on; "custom" is "all" with every
 # other answer that changes generated code changed, so both sides of each
-# switch are built; "minimal" turns every optional part off.
+# switch are built, and with free-text answers that every file format must
+# escape (the build tests compile it); "minimal" turns every optional part off.
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "all": {"features": FEATURES, "mirror": "rsproxy"},
     "custom": {
         "features": FEATURES,
         "project_name": "Vision Kit",
-        "description": "Image pre-processing in Rust",
-        "author_name": "Ada Lovelace",
+        "description": (
+            '# Image "pre-processing" in Rust \\ C:\\new: 100% %s {x}'
+            " [table] key = 'v' - &anchor `code` <b>&amp; 中文 日本語\u3000テキスト 🚀 👩\u200d💻"
+        ),
+        "author_name": 'Ada "Countess" O\'Lovelace \\ 山田\u3000太郎 #1: {}',
         "author_email": "ada@example.org",
         "license": "BSD-3-Clause",
         "python_min": "3.11",

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from helpers import ROOT, copier_config, files, load, versions
+from helpers import ROOT, copier_config, files, load, run, versions
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -81,7 +82,12 @@ def features(rendered: Rendered) -> Rows:
     exclude = "\n".join(copier_config()["_exclude"])
     described = set(re.findall(r"`(\w+)`", readme_meaning("features"))) - {"features"}
     return [
-        ("nox_tasks/render.py FEATURES", sorted(FEATURES), source),
+        # In copier.yml's order too: the sessions and variants list them so.
+        (
+            "nox_tasks/render.py FEATURES",
+            FEATURES,
+            list(copier_config()["features"]["choices"].values()),
+        ),
         (
             "includes/features/<feature>/",
             sorted(p.name for p in (ROOT / "includes" / "features").iterdir()),
@@ -236,3 +242,11 @@ def test_paths_are_defined_once() -> None:
         if spelled.search(line)
     ]
     assert names and not restated
+
+
+def test_the_noxfile_needs_nothing_but_nox() -> None:
+    """nox imports nox_tasks before any session installs packages, so the modules
+    it loads (besides nox itself) must import with the standard library alone."""
+    code = "import nox_tasks.paths, nox_tasks.render; print(nox_tasks.render.FEATURES)"
+    result = run([sys.executable, "-S", "-c", code], cwd=ROOT)
+    assert result.stdout.strip() == str(FEATURES)

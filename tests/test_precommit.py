@@ -24,6 +24,8 @@ REQUIRED_HOOKS = {
     "check-yaml",
     "check-json",
     "check-merge-conflict",
+    "typos",
+    "zizmor",  # the default render has GitHub workflows
 }
 
 

@@ -259,8 +259,10 @@ def test_custom_answers_reach_every_file(rendered) -> None:
     assert pyproject["project"]["name"] == "vision-kit"
     assert pyproject["project"]["requires-python"] == ">=3.11"
     assert pyproject["project"]["authors"] == [
-        {"name": "Ada Lovelace", "email": "ada@example.org"}
+        {"name": VARIANTS["custom"]["author_name"], "email": "ada@example.org"}
     ]
+    assert pyproject["project"]["description"] == VARIANTS["custom"]["description"]
+    assert cargo["package"]["description"] == VARIANTS["custom"]["description"]
     assert "Programming Language :: Python :: 3.10" not in pyproject["project"]["classifiers"]
     assert "Programming Language :: Python :: 3.14" in pyproject["project"]["classifiers"]
     assert "target-version" not in pyproject["tool"]["ruff"]  # ruff reads requires-python
