@@ -44,7 +44,9 @@ def _run_project(session: nox.Session, variant: str, *nox_args: str) -> None:
     ndarray, ...) are compiled once for all variants and features, and the
     variants have the same interpreter (this one's). Each keeps its session
     virtualenvs outside the render, which is replaced on every run, so they
-    are reused between runs.
+    are reused between runs. Because of the shared target dir, run these
+    sessions one after another on one machine (nox does); to run them in
+    parallel, give each machine or job its own checkout.
     """
     name = variant.replace(":", "-")
     dst = PROJECTS / name
@@ -108,6 +110,9 @@ def feature_matrix(session: nox.Session, feature: str) -> None:
     ``nox -s "feature_matrix(simd)"`` for one. (Every feature together and
     none are the ``project`` sessions' ``all`` and ``minimal``.)
     """
+    if session.posargs:
+        # The old form (``-- simd rl_env``) would otherwise run every feature.
+        session.error('choose features by session: nox -s "feature_matrix(simd)" ...')
     _install(session, "test")
     _run_project(session, f"only:{feature}", "-s", *FEATURE_SESSIONS)
 

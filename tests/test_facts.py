@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from helpers import ROOT, copier_config, files, load, run, versions
@@ -181,13 +182,53 @@ def oldest_copier(rendered: Rendered) -> Rows:
     return rows
 
 
-def build_tests_target(rendered: Rendered) -> Rows:
-    """nox_tasks/paths.py's TESTS_TARGET, as the README names it."""
+def build_paths(rendered: Rendered) -> Rows:
+    """nox_tasks/paths.py's paths under build/, as the README names them."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    source = paths.TESTS_TARGET.relative_to(ROOT).as_posix()
+    known = {
+        value.relative_to(ROOT).as_posix()
+        for value in vars(paths).values()
+        if isinstance(value, Path) and value != ROOT
+    }
     return [
-        ("README.md", name, source) for name in re.findall(r"`(build/target-tests\S*)`", readme)
+        (f"README.md `{name}`", name in known, True)
+        for name in re.findall(r"`(build/[\w-]+)/?`", readme)
     ]
+
+
+# "PyO3 0.30" in prose: the crate or tool named, then a version.
+PROSE_VERSION = re.compile(r"\b(PyO3|pyo3|rust-numpy|ndarray|maturin) (\d+\.\d+)\b")
+# Versions named as history, not as what the template uses (file, name, version).
+HISTORY = {
+    ("docs/conversions.md", "pyo3", "0.26"),
+    ("docs/article-corrections.md", "pyo3", "0.18"),  # what the article used
+}
+PROSE_SOURCE = {
+    "pyo3": "pyo3",
+    "rust-numpy": "numpy_crate",
+    "ndarray": "ndarray",
+    "maturin": "maturin",
+}
+
+
+def prose_versions(rendered: Rendered) -> Rows:
+    """includes/versions.jinja's crate and maturin versions, where prose names them
+    (the template's README and docs, every Markdown file of a render; the record of
+    measurements in docs/performance.md names what was measured, not a pin)."""
+    project = rendered("all")
+    texts = [
+        (path.relative_to(ROOT).as_posix(), path)
+        for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+        if path.name != "performance.md"
+    ] + [(rel, project / rel) for rel in sorted(files(project)) if rel.endswith(".md")]
+    rows = []
+    for where, path in texts:
+        for name, version in PROSE_VERSION.findall(path.read_text(encoding="utf-8")):
+            name = name.lower()
+            if (where, name, version) not in HISTORY:
+                pin = re.search(r"\d+\.\d+", versions()[PROSE_SOURCE[name]])
+                rows.append((f"{where} {name}", version, pin and pin[0]))
+    return rows
 
 
 FACTS = [
@@ -198,7 +239,8 @@ FACTS = [
     rust_version,
     tool_pins,
     oldest_copier,
-    build_tests_target,
+    build_paths,
+    prose_versions,
 ]
 
 
