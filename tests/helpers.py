@@ -97,14 +97,19 @@ LEGAL = re.compile(r"^LICENSE")
 
 def mentions(project: Path, names: Iterable[str]) -> dict[str, list[str]]:
     """Files (relative paths) whose name or text mentions each of `names`
-    (case-insensitive); license texts aside."""
+    (case-insensitive; a space in a name also matches a line break, with the
+    comment marker that starts the next line); license texts aside."""
+    patterns = {
+        name: re.compile(r"\s+(?:(?://[/!]?|#)\s*)?".join(map(re.escape, name.split(" "))), re.I)
+        for name in names
+    }
     found: dict[str, list[str]] = {}
     for rel in sorted(files(project)):
         if LEGAL.match(rel) or rel.startswith(".git/"):
             continue
         text = rel + "\n" + (project / rel).read_text(encoding="utf-8", errors="replace")
-        for name in names:
-            if re.search(re.escape(name), text, re.IGNORECASE):
+        for name, pattern in patterns.items():
+            if pattern.search(text):
                 found.setdefault(name, []).append(rel)
     return found
 

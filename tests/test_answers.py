@@ -9,6 +9,23 @@ from helpers import load
 
 from nox_tasks.render import render
 
+# description and author_name: anything that is one line of printable text is
+# escaped (tests/test_escaping.py); only this is refused.
+NOT_ONE_LINE = [
+    ("", "must not be empty or blank"),
+    ("   ", "must not be empty or blank"),
+    ("\u3000", "must not be empty or blank"),
+    ("line one\nline two", "must be one line of printable text"),
+    ("trailing newline\n", "must be one line of printable text"),
+    ("carriage\rreturn", "must be one line of printable text"),
+    ("a\ttab", "must be one line of printable text"),
+    ("bell\x07", "must be one line of printable text"),
+    ("delete\x7f", "must be one line of printable text"),
+    ("next line\x85", "must be one line of printable text"),
+    ("line\u2028separator", "must be one line of printable text"),
+    ("right-to-left \u202e override", "must be one line of printable text"),
+]
+
 BAD_ANSWERS = [
     ({"package_name": "AIProject"}, "package_name must be a lowercase identifier"),
     ({"package_name": "my-project"}, "package_name must be a lowercase identifier"),
@@ -33,7 +50,11 @@ BAD_ANSWERS = [
     ({"author_email": "nope"}, "author_email must be an e-mail address"),
     ({"author_email": "a@b"}, "author_email must be an e-mail address"),
     ({"author_email": "a b@example.com"}, "author_email must be an e-mail address"),
-    # description and author_name: tests/test_escaping.py.
+    *(
+        ({field: text}, f"{field} {rule}")
+        for field in ("description", "author_name")
+        for text, rule in NOT_ONE_LINE
+    ),
     ({"license": "GPL-3.0"}, "Invalid choice for 'license'"),
     ({"python_min": "3.8"}, "Invalid choice for 'python_min'"),
 ]

@@ -99,18 +99,20 @@ PARTS_OFF: dict[str, dict[str, Any]] = {
 }
 # Other answers that change which files a render has.
 SWITCHES: dict[str, dict[str, Any]] = {
-    "mirror=custom": {"mirror": "custom", "mirror_pip_url": ""},
     **{f"license={name}": {"license": name} for name in ("MIT", "Proprietary")},
 }
 # Words of a part that a render without it must not contain (file names
-# included, license texts aside; case-insensitive). A feature's is its name.
+# included, license texts aside; case-insensitive; a space matches a line
+# break too). A feature's are its name and the words only its files use.
 TRACES: dict[str, list[str]] = {
     **{feature: [feature] for feature in FEATURES},
-    "vscode": ["debugpy", "lldb", "launch.json", "debug_check"],
-    "mirror": ["rsproxy", "mirrors.md"],
+    "rl_env": ["rl_env", "Gymnasium", "cart-pole"],
+    "text_pipeline": ["text_pipeline", "PAD_ID", "padded"],
+    "vscode": [".vscode", "VS Code", "debugpy", "lldb", "launch.json", "debug_check"],
+    "mirror": ["rsproxy", "mirrors.md", "setup-mirrors", "mirror scripts"],
     "precommit": ["pre-commit"],
-    "ci": [".github", "GitHub Actions"],
-    "thread_pool": ["rayon", "pool.rs"],
+    "ci": [".github", "GitHub", "zizmor", "dependabot"],
+    "thread_pool": ["rayon", "pool.rs", "thread pool", "worker thread"],
 }
 
 

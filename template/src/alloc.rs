@@ -2,10 +2,9 @@
 //!
 //! `vec![x; n]` aborts the whole process when `n` elements cannot be
 //! allocated, which from Python means the interpreter dies without a
-//! traceback. Every buffer sized by an argument (an element count, a padded
-//! width, the shape of a broadcast view that takes no memory itself) is
-//! allocated here instead, and a failure is [`Error::OutOfMemory`], which
-//! Python sees as `MemoryError`.
+//! traceback. Every buffer sized by an argument (an element count, the shape
+//! of a broadcast view that takes no memory itself) is allocated here instead,
+//! and a failure is [`Error::OutOfMemory`], which Python sees as `MemoryError`.
 
 use crate::{Error, Result};
 

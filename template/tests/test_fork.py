@@ -1,6 +1,8 @@
-"""Every public function works in a child process forked after the parent used
-the thread pool: multiprocessing's "fork" start method, PyTorch ``DataLoader``
-workers and ``gunicorn --preload`` all start processes that way.
+"""Every public function works in a child process forked after the parent
+called it: multiprocessing's "fork" start method, PyTorch ``DataLoader``
+workers and ``gunicorn --preload`` all start processes that way. Only the
+forking thread exists in the child, so a call that waited for a thread the
+parent had started would hang.
 
 The calls are the leak check's tables (``tests/leakcheck.py``), which must
 cover everything the extension exports, so a new binding is tested here too.
@@ -40,7 +42,7 @@ def call_everything(tmp: str) -> list[str]:
 def test_every_call_works_in_a_forked_child(tmp_path: Path) -> None:
     parent = tmp_path / "parent"
     parent.mkdir()
-    called = call_everything(str(parent))  # starts the thread pool in this process
+    called = call_everything(str(parent))  # the parent uses everything first
     child = tmp_path / "child"
     child.mkdir()
     with multiprocessing.get_context("fork").Pool(1) as pool:
