@@ -31,6 +31,10 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 # that compiles or checks the feature's code (the leak check, the debugger and
 # the property tests on an optimised build run for `all`).
 FEATURE_SESSIONS = ["rust", "build", "tests", "examples", "stubtest", "lint"]
+# Variants whose project runs fewer sessions than its plain `nox`: minimal's
+# Rust and Python code is the lean default's (only the editor, hook and CI
+# files differ), so there it runs what those missing parts could break.
+PROJECT_SESSIONS = {"minimal": ["build", "tests", "examples", "lint"]}
 
 
 def _install(session: nox.Session, group: str) -> None:
@@ -94,12 +98,12 @@ def project(session: nox.Session, variant: str) -> None:
     sides of each switch, built and tested as a user's CI would. ``custom``
     (other names, license, python_min and abi3) is left out to keep .ci/run
     under 25 minutes on 2 cores: the build tests (``tests``) already compile
-    it and run its tests. The lean default and minimal build only the core,
-    and every project shares one Cargo target dir (see _run_project), so the
-    three cost about what all-on and minimal cost before.
+    it and run its tests. ``minimal`` runs only the sessions in
+    PROJECT_SESSIONS, for the same reason.
     """
     _install(session, "test")
-    _run_project(session, variant, *session.posargs)
+    default = ["-s", *PROJECT_SESSIONS[variant]] if variant in PROJECT_SESSIONS else []
+    _run_project(session, variant, *(session.posargs or default))
 
 
 @nox.session
