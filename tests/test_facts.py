@@ -292,3 +292,20 @@ def test_the_noxfile_needs_nothing_but_nox() -> None:
     code = "import nox_tasks.paths, nox_tasks.render; print(nox_tasks.render.FEATURES)"
     result = run([sys.executable, "-S", "-c", code], cwd=ROOT)
     assert result.stdout.strip() == str(FEATURES)
+
+
+def test_plain_nox_runs_each_variant_and_feature_as_a_session_of_its_own() -> None:
+    """The sessions derive from VARIANTS and FEATURES; the old name still exists."""
+    nox = [sys.executable, "-m", "nox", "--list"]
+    selected = [s["session"] for s in json.loads(run([*nox, "--json"], cwd=ROOT).stdout)]
+    assert selected == [
+        "lint",
+        "tests",
+        "project(default)",
+        "project(all)",
+        "project(minimal)",
+        *(f"feature_matrix({feature})" for feature in FEATURES),
+    ]
+    listed = run(nox, cwd=ROOT).stdout
+    assert "- project(custom)" in listed
+    assert "- generated" in listed
