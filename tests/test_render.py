@@ -347,6 +347,17 @@ def test_rendered_python_passes_ruff(rendered, variant: str) -> None:
         run([ruff, *args], cwd=project)
 
 
+@pytest.mark.parametrize("variant", ["all", "minimal"])
+def test_rendered_python_passes_strict_mypy(rendered, variant: str) -> None:
+    """The project's own mypy settings, on its package, stubs and tests (the
+    ``lint`` session also checks with the optional dependencies installed)."""
+    mypy = tool("mypy")
+    assert mypy, "mypy is a test dependency"
+    project = rendered(variant)
+    cache = project.parent / f"{project.name}-mypy-cache"  # the render stays untouched
+    run([mypy, "--cache-dir", str(cache)], cwd=project)
+
+
 @pytest.mark.parametrize("variant", ["all", "custom", "minimal"])
 def test_rendered_rust_is_rustfmt_clean(rendered, variant: str) -> None:
     cargo = tool("cargo")
