@@ -31,10 +31,15 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 # that compiles or checks the feature's code (the leak check, the debugger and
 # the property tests on an optimised build run for `all`).
 FEATURE_SESSIONS = ["rust", "build", "tests", "examples", "stubtest", "lint"]
-# Variants whose project runs fewer sessions than its plain `nox`: minimal's
-# Rust and Python code is the lean default's (only the editor, hook and CI
-# files differ), so there it runs what those missing parts could break.
-PROJECT_SESSIONS = {"minimal": ["build", "tests", "examples", "lint"]}
+# Variants whose project runs fewer sessions than its plain `nox` (CI time):
+# the default's core is also in `all`, where the property tests on an optimised
+# build and the leak check run over it; minimal's Rust and Python code is the
+# default's (only the editor, hook and CI files differ), so there it runs what
+# those missing parts could break.
+PROJECT_SESSIONS = {
+    "default": ["rust", "build", "tests", "examples", "stubtest", "debug_check", "lint"],
+    "minimal": ["build", "tests", "examples", "lint"],
+}
 
 
 def _install(session: nox.Session, group: str) -> None:
@@ -98,8 +103,8 @@ def project(session: nox.Session, variant: str) -> None:
     sides of each switch, built and tested as a user's CI would. ``custom``
     (other names, license, python_min and abi3) is left out to keep .ci/run
     under 25 minutes on 2 cores: the build tests (``tests``) already compile
-    it and run its tests. ``minimal`` runs only the sessions in
-    PROJECT_SESSIONS, for the same reason.
+    it and run its tests. ``default`` and ``minimal`` run only the sessions
+    in PROJECT_SESSIONS, for the same reason (``-- -s NAME`` runs any).
     """
     _install(session, "test")
     default = ["-s", *PROJECT_SESSIONS[variant]] if variant in PROJECT_SESSIONS else []
