@@ -30,7 +30,9 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 # The sessions the feature matrix runs in each one-feature project: everything
 # that compiles or checks the feature's code (the leak check, the debugger and
 # the property tests on an optimised build run for `all`).
-FEATURE_SESSIONS = ["rust", "build", "tests", "examples", "stubtest", "lint"]
+# (`build` is left out: `tests` builds and imports the module too.) Their
+# property tests run hypothesis's quick profile; `all` runs the full ones.
+FEATURE_SESSIONS = ["rust", "tests", "examples", "stubtest", "lint"]
 # Variants whose project runs fewer sessions than its plain `nox` (CI time):
 # the default's core is also in `all`, where the property tests on an optimised
 # build and the leak check run over it; minimal's Rust and Python code is the
@@ -46,7 +48,9 @@ def _install(session: nox.Session, group: str) -> None:
     session.install(*nox.project.dependency_groups(PYPROJECT, group))
 
 
-def _run_project(session: nox.Session, variant: str, *nox_args: str) -> None:
+def _run_project(
+    session: nox.Session, variant: str, *nox_args: str, env: dict[str, str] | None = None
+) -> None:
     """Render `variant` into build/projects/ and run that project's own ``nox``.
 
     Every project shares one Cargo target dir: the dependencies (pyo3, numpy,
@@ -62,7 +66,10 @@ def _run_project(session: nox.Session, variant: str, *nox_args: str) -> None:
     session.run("python", "-m", "nox_tasks.render", variant, str(dst))
     # DEBUG_CHECK_REQUIRE and LEAKCHECK_REQUIRE (from the environment, e.g.
     # .ci/run) pass through.
-    env = {"CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(PROJECTS_TARGET))}
+    env = {
+        "CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(PROJECTS_TARGET)),
+        **(env or {}),
+    }
     with session.chdir(dst):
         session.run("nox", "--envdir", str(PROJECTS_ENVS / name), *nox_args, env=env)
 
@@ -123,7 +130,13 @@ def feature_matrix(session: nox.Session, feature: str) -> None:
         # The old form (``-- simd rl_env``) would otherwise run every feature.
         session.error('choose features by session: nox -s "feature_matrix(simd)" ...')
     _install(session, "test")
-    _run_project(session, f"only:{feature}", "-s", *FEATURE_SESSIONS)
+    _run_project(
+        session,
+        f"only:{feature}",
+        "-s",
+        *FEATURE_SESSIONS,
+        env={"HYPOTHESIS_PROFILE": "quick"},
+    )
 
 
 @nox.session

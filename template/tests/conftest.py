@@ -11,7 +11,15 @@ from hypothesis import HealthCheck, settings
 import helpers
 
 # Debug builds are slow: no deadline. `HYPOTHESIS_PROFILE=release` (the
-# `properties` nox session, on a release build) runs five times the examples.
+# `properties` nox session, on a release build) runs five times the examples;
+# `HYPOTHESIS_PROFILE=quick` a fifth, for a fast pass (e.g. a CI matrix that
+# runs the full profiles elsewhere).
+settings.register_profile(
+    "quick",
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 settings.register_profile(
     "debug",
     max_examples=100,
