@@ -70,6 +70,16 @@ class Built:
         return run([sys.executable, *args], cwd=cwd or self.project, env=self.env)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``nox -s tests`` runs two workers), every build test
+    goes to one worker: each variant is still compiled once, by one writer to the
+    Cargo target dir, while the fast tests use the other core."""
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            if item.get_closest_marker("build"):
+                item.add_marker(pytest.mark.xdist_group("build"))
+
+
 @pytest.fixture(scope="session")
 def build_variant(tmp_path_factory: pytest.TempPathFactory, cargo_target: Path):
     """Build a variant once per test session: render, `maturin build` (debug
