@@ -12,6 +12,7 @@ import pytest
 from helpers import ROOT, git, load, run
 
 from nox_tasks.paths import PRE_COMMIT_HOME
+from nox_tasks.render import VARIANTS
 
 # Hook environments (ruff, pre-commit-hooks) are cached between runs.
 ENV = {**os.environ, "PRE_COMMIT_HOME": str(PRE_COMMIT_HOME)}
@@ -74,3 +75,22 @@ def test_fresh_render_passes_pre_commit_unchanged(render_to) -> None:
     (project / ".git" / "MERGE_MSG").write_text("Merge\n", encoding="utf-8")
     for hook in ["check-toml", "check-merge-conflict", "cargo-fmt"]:
         assert pre_commit(project, "run", hook, "--all-files").returncode != 0, hook
+
+
+@pytest.mark.build  # installs the hook environments from the package index
+@pytest.mark.parametrize("variant", ["all", "custom"])
+def test_every_feature_file_passes_the_hooks(render_to, variant: str) -> None:
+    """The default render has none of the features' files: run the hooks over
+    renders that have them (clippy aside: `nox -s "project(all)"` runs it on
+    every feature, and here it would compile them all once more)."""
+    project = render_to(VARIANTS[variant])
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    result = run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files"],
+        cwd=project,
+        env={**ENV, "SKIP": "cargo-clippy"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert git(project, "diff", "--stat") == ""
