@@ -118,7 +118,7 @@ def copier_config() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
 
 
-def _jinja() -> jinja2.Environment:
+def jinja_env() -> jinja2.Environment:
     """Jinja as copier sets it up (its filters, `pathjoin`), for copier.yml's expressions."""
     env = jinja2.Environment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
     env.globals["pathjoin"] = lambda *parts: "/".join(parts)
@@ -128,7 +128,7 @@ def _jinja() -> jinja2.Environment:
 def derive(values: dict[str, Any]) -> dict[str, Any]:
     """`values` plus the derived values copier.yml computes from the answers
     (questions with ``when: false``)."""
-    values, env = dict(values), _jinja()
+    values, env = dict(values), jinja_env()
     for name, question in copier_config().items():
         if isinstance(question, dict) and question.get("when") is False:
             value = env.from_string(str(question["default"])).render(values).strip()
@@ -144,7 +144,7 @@ def answers(project: Path) -> dict[str, Any]:
 def exclude_patterns(values: dict[str, Any]) -> list[str]:
     """copier.yml's `_exclude` patterns, rendered with `values` and split into
     one pattern per line, as copier does."""
-    env = _jinja()
+    env = jinja_env()
     rendered = (env.from_string(entry).render(values) for entry in copier_config()["_exclude"])
     return [line.strip() for text in rendered for line in text.splitlines() if line.strip()]
 
@@ -161,7 +161,7 @@ def versions() -> dict[str, str]:
     """includes/versions.jinja's `set` statements, read by rendering the file
     with Jinja (every value it exports)."""
     text = (ROOT / "includes" / "versions.jinja").read_text(encoding="utf-8")
-    module = _jinja().from_string(text).module
+    module = jinja_env().from_string(text).module
     return {k: v for k, v in vars(module).items() if not k.startswith("_") and isinstance(v, str)}
 
 

@@ -13,7 +13,7 @@ import json
 import json5
 import pytest
 import yaml
-from helpers import ROOT, _jinja, tomllib
+from helpers import ROOT, jinja_env, tomllib
 from markdown_it import MarkdownIt
 
 from nox_tasks.render import VARIANTS
@@ -61,7 +61,7 @@ def rust_str(literal: str) -> str:
 def macros():
     """The includes/quote.jinja macros, in Jinja as copier sets it up."""
     text = (ROOT / "includes" / "quote.jinja").read_text(encoding="utf-8")
-    return _jinja().from_string(text).module
+    return jinja_env().from_string(text).module
 
 
 def readme_paragraph(readme: str) -> list:

@@ -569,6 +569,22 @@ mod tests {
         }
     }
 
+    /// What a single environment does under next-step autoreset, written from
+    /// the rule rather than with `autoreset_step`, so the vector env is checked
+    /// against an independent statement of it.
+    fn single_autoreset_step(env: &mut CartPole, action: i64) -> Transition {
+        if env.is_done() {
+            Transition {
+                observation: env.reset(None),
+                reward: 0.0,
+                terminated: false,
+                truncated: false,
+            }
+        } else {
+            env.step(Action::try_from(action).unwrap()).unwrap()
+        }
+    }
+
     fn run_vec(n: usize, seed: u64, steps: usize) -> (CartPoleVec, Vec<CartPole>) {
         let mut vec_env = CartPoleVec::new(n).unwrap();
         let mut singles: Vec<CartPole> = (0..n).map(|_| CartPole::new()).collect();
@@ -591,16 +607,7 @@ mod tests {
                 .collect();
             vec_env.step(actions.view(), buffers.out()).unwrap();
             for (i, env) in singles.iter_mut().enumerate() {
-                let expected = if env.is_done() {
-                    Transition {
-                        observation: env.reset(None),
-                        reward: 0.0,
-                        terminated: false,
-                        truncated: false,
-                    }
-                } else {
-                    env.step(Action::try_from(actions[i]).unwrap()).unwrap()
-                };
+                let expected = single_autoreset_step(env, actions[i]);
                 assert_eq!(buffers.transition(i), expected, "env {i}, step {step}");
                 assert_eq!(vec_env.envs()[i].state(), env.state());
             }
@@ -687,17 +694,7 @@ mod tests {
                     let actions: Array1<i64> = (0..n).map(|i| action(word, i)).collect();
                     vec_env.step(actions.view(), buffers.out()).unwrap();
                     for (i, env) in singles.iter_mut().enumerate() {
-                        // What a single environment does under next-step autoreset.
-                        let expected = if env.is_done() {
-                            Transition {
-                                observation: env.reset(None),
-                                reward: 0.0,
-                                terminated: false,
-                                truncated: false,
-                            }
-                        } else {
-                            env.step(Action::try_from(actions[i]).unwrap()).unwrap()
-                        };
+                        let expected = single_autoreset_step(env, actions[i]);
                         prop_assert_eq!(buffers.transition(i), expected, "env {}, step {}", i, step);
                         prop_assert_eq!(vec_env.envs()[i].state(), env.state());
                     }
