@@ -1,0 +1,2 @@
+//! TODO(async_io helper)
+#![cfg(feature = "async_io")]

@@ -1,0 +1,7 @@
+//! TODO(async_io helper)
+
+use pyo3::prelude::*;
+
+pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    Ok(())
+}

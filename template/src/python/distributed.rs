@@ -1,0 +1,7 @@
+//! TODO(distributed helper)
+
+use pyo3::prelude::*;
+
+pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    Ok(())
+}

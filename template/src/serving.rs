@@ -1,0 +1,2 @@
+//! TODO(serving helper)
+#![cfg(feature = "serving")]
