@@ -70,6 +70,12 @@ impl SplitMix64 {
         Self::new(RandomState::new().hash_one(nanos))
     }
 
+    /// The generator's whole state: `SplitMix64::new(rng.state())` continues
+    /// the same stream (for saving and restoring an environment).
+    pub fn state(&self) -> u64 {
+        self.state
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
@@ -127,6 +133,33 @@ enum Phase {
     NeedsReset,
     Running,
     Ended { terminated: bool },
+}
+
+/// Everything that decides a [`CartPole`]'s future, as plain numbers: what
+/// pickling saves, so that a restored environment continues bit for bit (the
+/// same observations, the same random stream).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Snapshot {
+    /// `[x, x_dot, theta, theta_dot]`.
+    pub state: [f64; 4],
+    /// The generator's state ([`SplitMix64::state`]).
+    pub rng: u64,
+    /// Steps since the last reset.
+    pub steps: u32,
+    /// One of [`Snapshot::NEEDS_RESET`], [`Snapshot::RUNNING`],
+    /// [`Snapshot::TERMINATED`], [`Snapshot::TRUNCATED`].
+    pub phase: u8,
+}
+
+impl Snapshot {
+    /// Not reset yet: `step` is an error.
+    pub const NEEDS_RESET: u8 = 0;
+    /// In an episode.
+    pub const RUNNING: u8 = 1;
+    /// The episode ended because the pole fell or the cart left the track.
+    pub const TERMINATED: u8 = 2;
+    /// The episode ended at the time limit.
+    pub const TRUNCATED: u8 = 3;
 }
 
 /// One cart-pole environment: state `[x, x_dot, theta, theta_dot]` (cart
@@ -226,6 +259,65 @@ impl CartPole {
     /// The episode terminated or was truncated and needs a reset.
     pub fn is_done(&self) -> bool {
         matches!(self.phase, Phase::Ended { .. })
+    }
+
+    /// Everything [`restore`](Self::restore) needs to rebuild this environment.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            state: self.state,
+            rng: self.rng.state(),
+            steps: self.steps,
+            phase: match self.phase {
+                Phase::NeedsReset => Snapshot::NEEDS_RESET,
+                Phase::Running => Snapshot::RUNNING,
+                Phase::Ended { terminated: true } => Snapshot::TERMINATED,
+                Phase::Ended { terminated: false } => Snapshot::TRUNCATED,
+            },
+        }
+    }
+
+    /// The environment a [`snapshot`](Self::snapshot) was taken of, which
+    /// continues exactly as the original would have. A snapshot that no
+    /// environment can be in (an unknown phase, more steps than the time
+    /// limit, a running episode at the limit, a state that is not finite) is
+    /// [`Error::Invalid`].
+    pub fn restore(snapshot: Snapshot) -> Result<Self> {
+        let Snapshot {
+            state,
+            rng,
+            steps,
+            phase,
+        } = snapshot;
+        let phase = match phase {
+            Snapshot::NEEDS_RESET => Phase::NeedsReset,
+            Snapshot::RUNNING => Phase::Running,
+            Snapshot::TERMINATED => Phase::Ended { terminated: true },
+            Snapshot::TRUNCATED => Phase::Ended { terminated: false },
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "unknown cart-pole phase {phase} (expected 0 to 3)"
+                )));
+            }
+        };
+        let limit = match phase {
+            Phase::Running => MAX_EPISODE_STEPS - 1,
+            _ => MAX_EPISODE_STEPS,
+        };
+        if steps > limit {
+            return Err(Error::Invalid(format!(
+                "a cart-pole in phase {} cannot have taken {steps} steps (at most {limit})",
+                snapshot.phase
+            )));
+        }
+        if !state.iter().all(|v| v.is_finite()) {
+            return Err(Error::NotFinite("state"));
+        }
+        Ok(Self {
+            state,
+            rng: SplitMix64::new(rng),
+            steps,
+            phase,
+        })
     }
 
     /// One step of a vector environment ("next-step" autoreset): an
@@ -387,6 +479,36 @@ impl CartPoleVec {
     pub fn envs(&self) -> &[CartPole] {
         &self.envs
     }
+
+    /// Whether [`reset`](Self::reset) has been called (stepping needs it).
+    pub fn is_started(&self) -> bool {
+        self.started
+    }
+
+    /// The vector environment whose environments' snapshots these are
+    /// ([`CartPole::snapshot`]), in order, `started` as [`is_started`](Self::is_started)
+    /// said. Every snapshot is checked as in [`CartPole::restore`], and an
+    /// environment is waiting for its first reset exactly when the vector is
+    /// not started ([`Error::Invalid`] otherwise); no snapshots is an error too.
+    pub fn restore(snapshots: &[Snapshot], started: bool) -> Result<Self> {
+        let mut restored = Self::new(snapshots.len())?;
+        for (i, (env, &snapshot)) in restored.envs.iter_mut().zip(snapshots).enumerate() {
+            if (snapshot.phase == Snapshot::NEEDS_RESET) == started {
+                let (expected, how) = if started {
+                    ("started", "must have been reset")
+                } else {
+                    ("not started", "cannot have been reset")
+                };
+                return Err(Error::Invalid(format!(
+                    "environment {i} of a vector that is {expected} {how}"
+                )));
+            }
+            *env = CartPole::restore(snapshot)
+                .map_err(|err| Error::Invalid(format!("environment {i}: {err}")))?;
+        }
+        restored.started = started;
+        Ok(restored)
+    }
 }
 
 fn step_chunk(envs: &mut [CartPole], actions: &[Action], out: VecOutput<'_>) -> Result<()> {
@@ -530,6 +652,120 @@ mod tests {
                 matches!(Action::try_from(bad), Err(Error::Invalid(m)) if m.contains("0 (push left) or 1"))
             );
         }
+    }
+
+    #[test]
+    fn a_restored_snapshot_continues_bit_for_bit() {
+        let mut env = CartPole::new();
+        assert_eq!(env.snapshot().phase, Snapshot::NEEDS_RESET);
+        let mut fresh = CartPole::restore(env.snapshot()).unwrap();
+        assert_eq!(
+            env.reset(None),
+            fresh.reset(None),
+            "the same entropy-seeded stream"
+        );
+        env.reset(Some(5));
+        for _ in 0..5 {
+            env.step(Action::Right).unwrap();
+        }
+        let mut copy = CartPole::restore(env.snapshot()).unwrap();
+        assert_eq!(copy.snapshot(), env.snapshot());
+        // To the end of the episode and through resets drawn from the generator.
+        for episode in 0..3 {
+            while !env.is_done() {
+                assert_eq!(
+                    env.step(Action::Left).unwrap(),
+                    copy.step(Action::Left).unwrap()
+                );
+            }
+            let phase = env.snapshot().phase;
+            assert_eq!(phase, Snapshot::TERMINATED, "episode {episode}");
+            assert_eq!(
+                CartPole::restore(env.snapshot()).unwrap().snapshot(),
+                env.snapshot()
+            );
+            assert_eq!(env.reset(None), copy.reset(None));
+        }
+        env.reset(Some(11));
+        for _ in 0..MAX_EPISODE_STEPS {
+            env.step(balance(env.state())).unwrap();
+        }
+        assert_eq!(env.snapshot().phase, Snapshot::TRUNCATED);
+        let mut copy = CartPole::restore(env.snapshot()).unwrap();
+        assert!(copy.step(Action::Left).is_err() && copy.is_done());
+    }
+
+    #[test]
+    fn impossible_snapshots_are_errors() {
+        let mut env = CartPole::new();
+        env.reset(Some(1));
+        let good = env.snapshot();
+        let cases = [
+            (Snapshot { phase: 4, ..good }, "phase 4"),
+            (
+                Snapshot {
+                    phase: u8::MAX,
+                    ..good
+                },
+                "phase 255",
+            ),
+            (
+                Snapshot {
+                    steps: MAX_EPISODE_STEPS,
+                    ..good
+                },
+                "at most 499",
+            ),
+            (
+                Snapshot {
+                    steps: u32::MAX,
+                    phase: Snapshot::TRUNCATED,
+                    ..good
+                },
+                "at most 500",
+            ),
+            (
+                Snapshot {
+                    state: [0.0, f64::NAN, 0.0, 0.0],
+                    ..good
+                },
+                "finite",
+            ),
+            (
+                Snapshot {
+                    state: [f64::INFINITY; 4],
+                    ..good
+                },
+                "finite",
+            ),
+        ];
+        for (snapshot, message) in cases {
+            let err = CartPole::restore(snapshot).unwrap_err().to_string();
+            assert!(err.contains(message), "{snapshot:?}: {err}");
+        }
+        let mut vec_env = CartPoleVec::new(3).unwrap();
+        let not_started: Vec<Snapshot> = vec_env.envs().iter().map(CartPole::snapshot).collect();
+        vec_env.reset(Some(2));
+        let started: Vec<Snapshot> = vec_env.envs().iter().map(CartPole::snapshot).collect();
+        assert!(CartPoleVec::restore(&started, true).is_ok());
+        assert!(CartPoleVec::restore(&not_started, false).is_ok());
+        for (snapshots, flag) in [(&started, false), (&not_started, true)] {
+            let err = CartPoleVec::restore(snapshots, flag)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("environment 0 of a vector"), "{err}");
+        }
+        let mut bad = started.clone();
+        bad[2].phase = 9;
+        let err = CartPoleVec::restore(&bad, true).unwrap_err().to_string();
+        assert!(
+            err.starts_with("environment 2: unknown cart-pole phase 9"),
+            "{err}"
+        );
+        assert!(matches!(
+            CartPoleVec::restore(&[], true),
+            Err(Error::Invalid(_))
+        ));
     }
 
     /// Output buffers for `n` environments.
@@ -691,6 +927,12 @@ mod tests {
                 }
                 let mut buffers = Buffers::new(n);
                 for (step, &word) in words.iter().enumerate() {
+                    if step == words.len() / 2 {
+                        // Halfway, continue on a restored snapshot of the vector.
+                        let snapshots: Vec<Snapshot> =
+                            vec_env.envs().iter().map(CartPole::snapshot).collect();
+                        vec_env = CartPoleVec::restore(&snapshots, vec_env.is_started()).unwrap();
+                    }
                     let actions: Array1<i64> = (0..n).map(|i| action(word, i)).collect();
                     vec_env.step(actions.view(), buffers.out()).unwrap();
                     for (i, env) in singles.iter_mut().enumerate() {

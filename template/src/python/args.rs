@@ -467,7 +467,7 @@ fn addressable(array: &Bound<'_, PyUntypedArray>) -> bool {
         .iter()
         .zip(array.strides())
         .filter(|&(&len, _)| len > 1);
-    data_ptr(array) % align == 0 && stepped.into_iter().all(|(_, s)| s % size == 0)
+    data_ptr(array).is_multiple_of(align) && stepped.into_iter().all(|(_, s)| s % size == 0)
 }
 
 fn is_writeable(array: &Bound<'_, PyUntypedArray>) -> bool {

@@ -1,7 +1,0 @@
-//! TODO(serving helper)
-
-use pyo3::prelude::*;
-
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
-    Ok(())
-}
