@@ -115,7 +115,7 @@ TRACES: dict[str, list[str]] = {
     "mirror": ["rsproxy", "mirrors.md", "setup-mirrors", "mirror scripts"],
     "precommit": ["pre-commit"],
     "ci": [".github", "GitHub", "zizmor", "dependabot"],
-    "thread_pool": ["rayon", "pool.rs", "thread pool", "worker thread"],
+    "thread_pool": ["rayon", "pool.rs", "thread pool", "cannot start worker threads"],
 }
 
 
@@ -173,6 +173,8 @@ def test_every_structured_file_parses_and_nothing_is_left_unrendered(
         assert not path.name.endswith(".jinja"), rel
         text = path.read_text(encoding="utf-8")
         jinja_free = re.sub(r"\$\{\{.*?\}\}", "", text)  # GitHub Actions expressions
+        if path.suffix == ".rs":  # format strings escape braces: `"{{\"inputs\": {x}}}"`
+            jinja_free = re.sub(r"\{\{(?=[\w\"])|(?<=[\w\"])\}\}", "", jinja_free)
         assert not re.search(r"\{\{|\{%|%\}", jinja_free), f"unrendered Jinja in {rel}"
         if path.suffix in (".toml", ".yml", ".yaml", ".json"):
             load(path)

@@ -5,8 +5,7 @@
 //! One runtime serves the whole process ([`runtime`]): a small, fixed set of
 //! worker threads (plus blocking threads that exit after a second idle), and
 //! one [`reqwest::Client`] whose connection pool every call reuses
-//! ([`client`]). Like the thread pool in `pool.rs`, both belong to the process
-//! that built them: a child created by `fork` finds its parent's runtime,
+//! ([`client`]). Both belong to the process that built them: a child created by `fork` finds its parent's runtime,
 //! whose threads do not exist there, and builds its own (the parent's is
 //! leaked in the child, never dropped).
 //!
