@@ -11,18 +11,27 @@ use std::ops::Range;
 
 use crate::{Error, Result, alloc};
 
+/// The largest `n_parts` accepted: far more pieces than any cluster runs
+/// tasks at once, and few enough that the list of ranges stays small (16 MiB).
+pub const MAX_PARTS: usize = 1 << 20;
+
 /// Cut `n_rows` rows into at most `n_parts` contiguous, non-empty ranges, in order.
 ///
 /// The ranges cover `0..n_rows` exactly once and their sizes differ by at
 /// most one (the first `n_rows % parts` ranges have the extra row). With more
 /// parts than rows, every row is a part of its own (`n_rows` ranges of one);
 /// an empty input is a single empty range, so that a caller always has one
-/// piece whose result carries the output's type. `n_parts == 0` is
-/// [`Error::Invalid`]; a number of ranges that cannot be allocated is
-/// [`Error::OutOfMemory`].
+/// piece whose result carries the output's type. `n_parts` outside
+/// `1..=`[`MAX_PARTS`] is [`Error::Invalid`]; a number of ranges that cannot
+/// be allocated is [`Error::OutOfMemory`].
 pub fn partition(n_rows: usize, n_parts: usize) -> Result<Vec<Range<usize>>> {
     if n_parts == 0 {
         return Err(Error::Invalid("n_parts must be at least 1, got 0".into()));
+    }
+    if n_parts > MAX_PARTS {
+        return Err(Error::Invalid(format!(
+            "n_parts must be at most {MAX_PARTS} (MAX_PARTS), got {n_parts}"
+        )));
     }
     let parts = n_parts.min(n_rows).max(1);
     let (base, extra) = (n_rows / parts, n_rows % parts);
@@ -83,15 +92,24 @@ mod tests {
     }
 
     #[test]
+    fn too_many_parts_is_an_error() {
+        // Not a huge allocation: the count is refused before any.
+        for n_parts in [MAX_PARTS + 1, usize::MAX] {
+            for n_rows in [0, 10, usize::MAX] {
+                assert!(matches!(
+                    partition(n_rows, n_parts),
+                    Err(Error::Invalid(m)) if m.contains("n_parts") && m.contains("MAX_PARTS")
+                ));
+            }
+        }
+        assert_eq!(partition(10, MAX_PARTS).unwrap().len(), 10);
+    }
+
+    #[test]
     fn huge_counts_do_not_overflow_or_abort() {
         assert_eq!(bounds(usize::MAX, 1), [(0, usize::MAX)]);
         let half = usize::MAX / 2 + 1;
         assert_eq!(bounds(usize::MAX, 2), [(0, half), (half, usize::MAX)]);
-        // More ranges than memory holds: an error, not an abort.
-        assert!(matches!(
-            partition(usize::MAX, usize::MAX),
-            Err(Error::OutOfMemory { .. })
-        ));
     }
 
     mod properties {

@@ -20,6 +20,7 @@
 //! converted into a new array (a copy), as are misaligned views.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use numpy::ndarray::{Array, ArrayView, ArrayViewMut, Dimension, IxDyn};
 use numpy::{
@@ -323,6 +324,44 @@ pub(crate) fn count(obj: &Bound<'_, PyAny>, arg: &str, min: usize) -> PyResult<u
             "{arg} must be at least {min}, got {value}"
         ))),
     }
+}
+
+/// A length of time in seconds: an int or a float (a NumPy scalar is one),
+/// TypeError for anything else; ValueError naming `arg` for NaN, a negative
+/// value, or more than this machine can count (infinity, a huge int).
+#[allow(dead_code, reason = "not every selection of features uses it")]
+pub(crate) fn seconds(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<Duration> {
+    duration(obj, arg, 1.0, "seconds")
+}
+
+/// A length of time in milliseconds, checked as [`seconds`] is.
+#[allow(dead_code, reason = "not every selection of features uses it")]
+pub(crate) fn milliseconds(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<Duration> {
+    duration(obj, arg, 1e3, "milliseconds")
+}
+
+/// `obj` units of time, `per_second` units to a second.
+fn duration(obj: &Bound<'_, PyAny>, arg: &str, per_second: f64, unit: &str) -> PyResult<Duration> {
+    let py = obj.py();
+    let value = obj.extract::<f64>().map_err(|err| {
+        if err.is_instance_of::<pyo3::exceptions::PyOverflowError>(py) {
+            PyValueError::new_err(format!("{arg} is too large: {obj} {unit}"))
+        } else if err.is_instance_of::<PyTypeError>(py) {
+            PyTypeError::new_err(format!(
+                "{arg} must be a number of {unit}, got {}",
+                type_name(obj)
+            ))
+        } else {
+            err
+        }
+    })?;
+    if value.is_nan() || value < 0.0 {
+        return Err(PyValueError::new_err(format!(
+            "{arg} must be a number of {unit} >= 0, got {obj}"
+        )));
+    }
+    Duration::try_from_secs_f64(value / per_second)
+        .map_err(|_| PyValueError::new_err(format!("{arg} is too large: {obj} {unit}")))
 }
 
 /// Every item of an iterable, converted by `item` (given the item and its

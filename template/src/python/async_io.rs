@@ -7,10 +7,12 @@
 //! pyo3-async-runtimes' own global one. Results are plain tuples;
 //! `async_io.py` wraps them in `FetchResult`.
 
+use std::any::Any;
 use std::cell::OnceCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, mpsc};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
@@ -33,7 +35,10 @@ const ABORT_WAIT: Duration = Duration::from_secs(2);
 
 // --- pyo3-async-runtimes on the module's runtime ----------------------------------
 
-/// pyo3-async-runtimes' view of `async_io::runtime()`.
+/// pyo3-async-runtimes' view of `async_io::runtime()`: it spawns on the
+/// runtime of the calling thread's context. That is always this module's:
+/// `fetch_all_async` enters it around `future_into_py` (the one spawn made
+/// from a Python thread), and every other spawn runs on its own threads.
 struct ModuleRuntime;
 
 tokio::task_local! {
@@ -41,31 +46,70 @@ tokio::task_local! {
     static TASK_LOCALS: OnceCell<TaskLocals>;
 }
 
-fn handle() -> Handle {
-    // Every awaitable calls `async_io::runtime()?` before it is created, and
-    // a process's runtime, once built, is never replaced: this cannot fail.
-    async_io::runtime()
-        .expect("the runtime was started before the awaitable was created")
-        .handle()
-        .clone()
+/// A task spawned by [`ModuleRuntime`], or the error of a spawn made
+/// outside any runtime (which the design above rules out; it is still an
+/// error value here rather than a panic).
+enum Spawned {
+    Running(JoinHandle<()>),
+    NoRuntime,
+}
+
+/// Why a [`Spawned`] task did not finish.
+#[derive(Debug)]
+enum SpawnError {
+    Join(JoinError),
+    NoRuntime,
+}
+
+impl Future for Spawned {
+    type Output = Result<(), SpawnError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Spawned::Running(task) => Pin::new(task).poll(cx).map_err(SpawnError::Join),
+            Spawned::NoRuntime => Poll::Ready(Err(SpawnError::NoRuntime)),
+        }
+    }
+}
+
+impl generic::JoinError for SpawnError {
+    fn is_panic(&self) -> bool {
+        matches!(self, SpawnError::Join(err) if err.is_panic())
+    }
+
+    fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        match self {
+            SpawnError::Join(err) => match err.try_into_panic() {
+                Ok(payload) => payload,
+                Err(err) => Box::new(err.to_string()),
+            },
+            SpawnError::NoRuntime => Box::new("no tokio runtime to spawn on"),
+        }
+    }
 }
 
 impl Runtime for ModuleRuntime {
-    type JoinError = JoinError;
-    type JoinHandle = JoinHandle<()>;
+    type JoinError = SpawnError;
+    type JoinHandle = Spawned;
 
     fn spawn<F>(fut: F) -> Self::JoinHandle
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        handle().spawn(fut)
+        match Handle::try_current() {
+            Ok(handle) => Spawned::Running(handle.spawn(fut)),
+            Err(_) => Spawned::NoRuntime,
+        }
     }
 
     fn spawn_blocking<F>(f: F) -> Self::JoinHandle
     where
         F: FnOnce() + Send + 'static,
     {
-        handle().spawn_blocking(f)
+        match Handle::try_current() {
+            Ok(handle) => Spawned::Running(handle.spawn_blocking(f)),
+            Err(_) => Spawned::NoRuntime,
+        }
     }
 }
 
@@ -109,16 +153,16 @@ fn urls(obj: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
 
 fn settings(
     concurrency: &Bound<'_, PyAny>,
-    timeout: f64,
-    total_timeout: Option<f64>,
+    timeout: &Bound<'_, PyAny>,
+    total_timeout: Option<&Bound<'_, PyAny>>,
     max_body_bytes: &Bound<'_, PyAny>,
     max_redirects: &Bound<'_, PyAny>,
 ) -> PyResult<Settings> {
     let settings = Settings {
         concurrency: args::count(concurrency, "concurrency", 1)?,
-        timeout: async_io::seconds("timeout", timeout)?,
+        timeout: args::seconds(timeout, "timeout")?,
         total_timeout: total_timeout
-            .map(|t| async_io::seconds("total_timeout", t))
+            .map(|t| args::seconds(t, "total_timeout"))
             .transpose()?,
         max_body_bytes: args::count(max_body_bytes, "max_body_bytes", 0)?,
         max_redirects: args::count(max_redirects, "max_redirects", 0)?,
@@ -169,8 +213,8 @@ fn fetch_all<'py>(
     py: Python<'py>,
     urls: &Bound<'py, PyAny>,
     concurrency: &Bound<'py, PyAny>,
-    timeout: f64,
-    total_timeout: Option<f64>,
+    timeout: &Bound<'py, PyAny>,
+    total_timeout: Option<&Bound<'py, PyAny>>,
     max_body_bytes: &Bound<'py, PyAny>,
     max_redirects: &Bound<'py, PyAny>,
 ) -> PyResult<Outcomes> {
@@ -232,8 +276,8 @@ fn fetch_all_async<'py>(
     py: Python<'py>,
     urls: &Bound<'py, PyAny>,
     concurrency: &Bound<'py, PyAny>,
-    timeout: f64,
-    total_timeout: Option<f64>,
+    timeout: &Bound<'py, PyAny>,
+    total_timeout: Option<&Bound<'py, PyAny>>,
     max_body_bytes: &Bound<'py, PyAny>,
     max_redirects: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -246,8 +290,8 @@ fn fetch_all_async<'py>(
     )?;
     let urls: Arc<[String]> = self::urls(urls)?.into();
     let client = async_io::client()?;
-    // Started (or found) before the awaitable exists: `ModuleRuntime` relies on it.
-    async_io::runtime()?;
+    // `ModuleRuntime` spawns on the runtime this thread has entered.
+    let _entered = async_io::runtime()?.enter();
     generic::future_into_py::<ModuleRuntime, _, _>(py, async move {
         let outcomes = async_io::fetch_all(client, Arc::clone(&urls), settings).await;
         Ok(Outcomes { urls, outcomes })
@@ -255,6 +299,7 @@ fn fetch_all_async<'py>(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("MAX_CONCURRENCY", async_io::MAX_CONCURRENCY)?;
     m.add_function(wrap_pyfunction!(fetch_all, m)?)?;
     m.add_function(wrap_pyfunction!(fetch_all_async, m)?)?;
     Ok(())

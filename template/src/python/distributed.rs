@@ -12,8 +12,8 @@ use crate::distributed;
 ///
 /// Sizes differ by at most one, larger ranges first; with more parts than
 /// rows each row is a range of its own, and 0 rows give `[(0, 0)]`.
-/// `n_rows` must be at least 0 and `n_parts` at least 1 (ValueError;
-/// TypeError for a non-integer).
+/// `n_rows` must be at least 0 and `n_parts` between 1 and `MAX_PARTS`
+/// (ValueError; TypeError for a non-integer).
 #[pyfunction]
 fn partition_bounds(
     n_rows: &Bound<'_, PyAny>,
@@ -26,6 +26,7 @@ fn partition_bounds(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("MAX_PARTS", distributed::MAX_PARTS)?;
     m.add_function(wrap_pyfunction!(partition_bounds, m)?)?;
     Ok(())
 }
