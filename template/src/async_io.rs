@@ -206,6 +206,10 @@ fn state() -> Result<&'static State> {
     if let Some(state) = unsafe { current.as_ref() }.filter(|state| state.pid == pid) {
         return Ok(state);
     }
+    // A forked child of a process that ran tokio threads starts none (see
+    // `crate::forked_after_tokio`): an error rather than a risk of an abort.
+    crate::tokio_may_start()
+        .map_err(|reason| Error::AsyncIo(format!("cannot start the tokio runtime: {reason}")))?;
     let runtime = Builder::new_multi_thread()
         .worker_threads(WORKER_THREADS)
         .max_blocking_threads(MAX_BLOCKING_THREADS)

@@ -333,6 +333,15 @@ impl Drop for AliveGuard {
     }
 }
 
+/// Refuse in a process forked from one that ran tokio threads (see
+/// [`crate::forked_after_tokio`]).
+fn threads_may_start(what: &str) -> Result<()> {
+    crate::tokio_may_start().map_err(|reason| Error::Serve {
+        context: format!("cannot start {what}"),
+        source: std::io::Error::new(std::io::ErrorKind::Unsupported, reason),
+    })
+}
+
 impl Batcher {
     /// Start the thread. `f(rows, n_rows)` gets `n_rows * n_features` values,
     /// row-major, and must return `n_rows` predictions; an `Err` (or a panic,
@@ -347,6 +356,7 @@ impl Batcher {
         if n_features == 0 {
             return Err(invalid("n_features must be at least 1, got 0"));
         }
+        threads_may_start("the batcher thread")?;
         let (jobs, queue) = mpsc::sync_channel(settings.queue_size);
         let alive = Arc::new(AtomicBool::new(true));
         let guard = AliveGuard(Arc::clone(&alive));
@@ -600,6 +610,7 @@ impl Server {
         if n_features == 0 {
             return Err(invalid("the predictor must take at least 1 feature, got 0"));
         }
+        threads_may_start("the server")?;
         let draining = Arc::new(AtomicBool::new(false));
         let state = web::Data::new(AppState::new(settings, predictor, Arc::clone(&draining)));
         let server = HttpServer::new(move || app(state.clone()))
