@@ -8,6 +8,8 @@ on its own CI machine.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import nox
 
@@ -33,8 +35,16 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 # (`build` is left out: `tests` builds and imports the module too.) Their
 # property tests run hypothesis's quick profile; `all` runs the full ones.
 # `examples` and `stubtest` are left to `all` too: a feature's example and stub
-# section are the same files there (CI time).
+# section are the same files there (CI time). Of the Python tests they run the
+# feature's own, the stub/docstring check and the fork test: the core's test
+# files have no template logic and run in `default` and `all` (CI time).
 FEATURE_SESSIONS = ["rust", "tests", "lint"]
+FEATURE_TESTS = [
+    "test_{feature}.py",
+    "test_{feature}_properties.py",
+    "test_api_docs.py",
+    "test_fork.py",
+]
 # Variants whose project runs fewer sessions than its plain `nox` (CI time):
 # the default's core is also in `all`, where the property tests on an optimised
 # build and the leak check run over it; minimal's Rust and Python code is the
@@ -62,7 +72,11 @@ def _install(session: nox.Session, group: str) -> None:
 
 
 def _run_project(
-    session: nox.Session, variant: str, *nox_args: str, env: dict[str, str] | None = None
+    session: nox.Session,
+    variant: str,
+    *nox_args: str,
+    env: dict[str, str] | None = None,
+    posargs: Callable[[Path], list[str]] | None = None,
 ) -> None:
     """Render `variant` into build/projects/ and run that project's own ``nox``.
 
@@ -72,11 +86,14 @@ def _run_project(
     virtualenvs outside the render, which is replaced on every run, so they
     are reused between runs. Because of the shared target dir, run these
     sessions one after another on one machine (nox does); to run them in
-    parallel, give each machine or job its own checkout.
+    parallel, give each machine or job its own checkout. ``posargs`` maps the
+    render's path to the arguments after ``--``.
     """
     name = variant.replace(":", "-")
     dst = PROJECTS / name
     session.run("python", "-m", "nox_tasks.render", variant, str(dst))
+    if posargs is not None:  # arguments for the project's sessions, from its files
+        nox_args = (*nox_args, "--", *posargs(dst))
     # DEBUG_CHECK_REQUIRE and LEAKCHECK_REQUIRE (from the environment, e.g.
     # .ci/run) pass through.
     env = {
@@ -133,13 +150,17 @@ def project(session: nox.Session, variant: str) -> None:
     """
     _install(session, "test")
     default = ["-s", *PROJECT_SESSIONS[variant]] if variant in PROJECT_SESSIONS else []
-    _run_project(session, variant, *(session.posargs or default))
+    # `all` runs its property tests twice: in `tests` on the debug build and in
+    # `properties` on the optimised one with five times the examples (that
+    # session sets its own profile); the first pass is the quick one (CI time).
+    env = {"HYPOTHESIS_PROFILE": "quick"} if variant == "all" else None
+    _run_project(session, variant, *(session.posargs or default), env=env)
 
 
 @nox.session
 @nox.parametrize("feature", FEATURES, ids=FEATURES)
 def feature_matrix(session: nox.Session, feature: str) -> None:
-    """Render one feature alone and run that project's checks and tests.
+    """Render one feature alone and run that project's checks and the feature's tests.
 
     ``nox -s "feature_matrix(simd)"`` for one. (Every feature together and
     none are the ``project`` sessions' ``all`` and ``minimal``.)
@@ -148,12 +169,19 @@ def feature_matrix(session: nox.Session, feature: str) -> None:
         # The old form (``-- simd rl_env``) would otherwise run every feature.
         session.error('choose features by session: nox -s "feature_matrix(simd)" ...')
     _install(session, "test")
+
+    def tests(project: Path) -> list[str]:
+        """The files of FEATURE_TESTS that the render has (pytest's arguments)."""
+        names = (name.format(feature=feature) for name in FEATURE_TESTS)
+        return [f"tests/{name}" for name in names if (project / "tests" / name).exists()]
+
     _run_project(
         session,
         f"only:{feature}",
         "-s",
         *FEATURE_SESSIONS,
         env={"HYPOTHESIS_PROFILE": "quick"},
+        posargs=tests,
     )
 
 
