@@ -10,12 +10,13 @@ BUILD = ROOT / "build"
 
 # Renders of named variants (`python -m nox_tasks.render VARIANT`).
 RENDERS = BUILD / "render"
-# Cargo target dirs, kept between runs. The template's build tests compile
-# every variant into one (always for the same interpreter, so pyo3 is compiled
-# once); the rendered projects' own `nox` runs use the others (nox_tasks/sessions.py).
-TESTS_TARGET = BUILD / "target-tests"
+# One Cargo target dir, kept between runs, for the template's build tests and
+# the rendered projects' own `nox` runs (nox_tasks/sessions.py): what they have
+# in common (tokio, actix-web, ndarray, serde, ... in the same profile and
+# features) is compiled once. pyo3 differs between abi3 and version-specific
+# builds anyway, so those keep separate artifacts.
+CARGO_TARGET = BUILD / "target"
 PROJECTS = BUILD / "projects"
-PROJECTS_TARGET = BUILD / "target-projects"
 PROJECTS_ENVS = BUILD / "envs-projects"
 # pre-commit's hook environments (tests/test_precommit.py), cached between runs.
 PRE_COMMIT_HOME = BUILD / "pre-commit-cache"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nox
 
-from nox_tasks.paths import PROJECTS, PROJECTS_ENVS, PROJECTS_TARGET, ROOT, TESTS_TARGET
+from nox_tasks.paths import CARGO_TARGET, PROJECTS, PROJECTS_ENVS, ROOT
 from nox_tasks.render import FEATURES, VARIANTS
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -29,16 +29,17 @@ nox.options.sessions = [
 ]
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
-# The sessions the feature matrix runs in each one-feature project: everything
-# that compiles or checks the feature's code (the leak check, the debugger and
-# the property tests on an optimised build run for `all`).
-# (`build` is left out: `tests` builds and imports the module too.) Their
-# property tests run hypothesis's quick profile; `all` runs the full ones.
-# `examples` and `stubtest` are left to `all` too: a feature's example and stub
-# section are the same files there (CI time). Of the Python tests they run the
-# feature's own, the stub/docstring check and the fork test: the core's test
-# files have no template logic and run in `default` and `all` (CI time).
-FEATURE_SESSIONS = ["rust", "tests", "lint"]
+# The sessions the feature matrix runs in each one-feature project: what
+# compiles the feature's code alone and tests it. Left out (CI time): the leak
+# check, the debugger and the property tests on an optimised build (run for
+# `all`); `build` (`tests` builds and imports the module too); `examples` and
+# `stubtest` (a feature's example and stub section are the same files in
+# `all`); `lint` (the template's fast tests lint every one-feature render).
+# Their property tests run hypothesis's quick profile; `all` runs the full ones.
+# Of the Python tests they run the feature's own, the stub/docstring check and
+# the fork test: the core's test files have no template logic and run in
+# `default` and `all`.
+FEATURE_SESSIONS = ["rust", "tests"]
 FEATURE_TESTS = [
     "test_{feature}.py",
     "test_{feature}_properties.py",
@@ -97,7 +98,7 @@ def _run_project(
     # DEBUG_CHECK_REQUIRE and LEAKCHECK_REQUIRE (from the environment, e.g.
     # .ci/run) pass through.
     env = {
-        "CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(PROJECTS_TARGET)),
+        "CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(CARGO_TARGET)),
         **(env or {}),
     }
     with session.chdir(dst):
@@ -120,7 +121,7 @@ def tests(session: nox.Session) -> None:
     (tests/conftest.py), and the fast tests run on the other meanwhile.
     """
     _install(session, "test")
-    env = {"CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(TESTS_TARGET))}
+    env = {"CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(CARGO_TARGET))}
     session.run("pytest", "-n", "2", "--dist", "loadgroup", *session.posargs, env=env)
 
 
@@ -150,10 +151,11 @@ def project(session: nox.Session, variant: str) -> None:
     """
     _install(session, "test")
     default = ["-s", *PROJECT_SESSIONS[variant]] if variant in PROJECT_SESSIONS else []
-    # `all` runs its property tests twice: in `tests` on the debug build and in
-    # `properties` on the optimised one with five times the examples (that
-    # session sets its own profile); the first pass is the quick one (CI time).
-    env = {"HYPOTHESIS_PROFILE": "quick"} if variant == "all" else None
+    # `all` runs its property tests twice, in `tests` on the debug build and in
+    # `properties` on the optimised one, both with the tests' own profile (`debug`, 100
+    # examples): `properties` would otherwise run five times as many, which
+    # a user's `nox` does (CI time).
+    env = {"HYPOTHESIS_PROFILE": "debug"} if variant == "all" else None
     _run_project(session, variant, *(session.posargs or default), env=env)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from helpers import dumps, files, load, run, tool
 
-from nox_tasks.paths import TESTS_TARGET
+from nox_tasks.paths import CARGO_TARGET
 from nox_tasks.render import render, variant_answers
 
 
@@ -52,7 +52,7 @@ def render_to(tmp_path: Path):
 @pytest.fixture(scope="session")
 def cargo_target() -> Path:
     """One Cargo target dir for every build in the run (and kept between runs)."""
-    return Path(os.environ.get("CARGO_TARGET_DIR", TESTS_TARGET))
+    return Path(os.environ.get("CARGO_TARGET_DIR", CARGO_TARGET))
 
 
 @dataclass

@@ -341,18 +341,23 @@ LINTED = {
     "custom": VARIANTS["custom"],
     "minimal": MINIMAL,
 }
+# Each feature alone: what its absence from the others' code could break (an
+# import left unused, a name only one feature defines). The feature matrix
+# (nox_tasks/sessions.py) builds and tests these renders but lints them here,
+# where it costs no build (CI time).
+ONE_FEATURE = [f"only:{feature}" for feature in FEATURES]
 
 
-@pytest.mark.parametrize("variant", LINTED)
+@pytest.mark.parametrize("variant", [*LINTED, *ONE_FEATURE])
 def test_rendered_python_passes_ruff(rendered, variant: str) -> None:
     ruff = tool("ruff")
     assert ruff, "ruff is a test dependency"
-    project = rendered(LINTED[variant])
+    project = rendered(LINTED.get(variant, variant))
     for args in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
         run([ruff, *args], cwd=project)
 
 
-@pytest.mark.parametrize("variant", ["all", "minimal"])
+@pytest.mark.parametrize("variant", ["all", "minimal", *ONE_FEATURE])
 def test_rendered_python_passes_strict_mypy(rendered, variant: str) -> None:
     """The project's own mypy settings, on its package, stubs and tests (the
     ``lint`` session also checks with the optional dependencies installed)."""

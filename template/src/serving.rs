@@ -1717,6 +1717,19 @@ mod tests {
             .set_payload(body.to_owned())
     }
 
+    /// The default settings with one change (a row of a table of bad settings).
+    fn with_settings(change: impl FnOnce(&mut Settings)) -> Settings {
+        let mut settings = Settings::default();
+        change(&mut settings);
+        settings
+    }
+
+    fn with_batch(change: impl FnOnce(&mut BatchSettings)) -> BatchSettings {
+        let mut settings = BatchSettings::default();
+        change(&mut settings);
+        settings
+    }
+
     /// Run `f` inside an actix system, as a server worker would.
     fn run<F: Future<Output = ()>>(f: F) {
         actix_web::rt::System::new().block_on(f);
@@ -1725,77 +1738,27 @@ mod tests {
     #[test]
     fn settings_are_checked_and_name_the_setting() {
         Settings::default().check().unwrap();
-        let ok_hosts = ["0.0.0.0", "::1", "[::1]", "::"];
-        for host in ok_hosts {
-            let settings = Settings {
-                host: host.to_owned(),
-                ..Settings::default()
-            };
-            settings.check().unwrap();
+        for host in ["0.0.0.0", "::1", "[::1]", "::"] {
+            with_settings(|s| s.host = host.to_owned()).check().unwrap();
         }
-        let cases: [(&str, Settings); 9] = [
+        let cases = [
+            ("host", with_settings(|s| s.host = "localhost".into())),
+            ("host", with_settings(|s| s.host = "".into())),
+            ("workers", with_settings(|s| s.workers = 0)),
+            ("workers", with_settings(|s| s.workers = 513)),
+            ("max_body_bytes", with_settings(|s| s.max_body_bytes = 0)),
+            ("max_batch_rows", with_settings(|s| s.max_batch_rows = 0)),
             (
-                "host",
-                Settings {
-                    host: "localhost".into(),
-                    ..Settings::default()
-                },
-            ),
-            (
-                "host",
-                Settings {
-                    host: "".into(),
-                    ..Settings::default()
-                },
-            ),
-            (
-                "workers",
-                Settings {
-                    workers: 0,
-                    ..Settings::default()
-                },
-            ),
-            (
-                "workers",
-                Settings {
-                    workers: 513,
-                    ..Settings::default()
-                },
-            ),
-            (
-                "max_body_bytes",
-                Settings {
-                    max_body_bytes: 0,
-                    ..Settings::default()
-                },
-            ),
-            (
-                "max_batch_rows",
-                Settings {
-                    max_batch_rows: 0,
-                    ..Settings::default()
-                },
+                "request_timeout",
+                with_settings(|s| s.request_timeout = Duration::ZERO),
             ),
             (
                 "request_timeout",
-                Settings {
-                    request_timeout: Duration::ZERO,
-                    ..Settings::default()
-                },
-            ),
-            (
-                "request_timeout",
-                Settings {
-                    request_timeout: MAX_TIMEOUT * 2,
-                    ..Settings::default()
-                },
+                with_settings(|s| s.request_timeout = MAX_TIMEOUT * 2),
             ),
             (
                 "shutdown_timeout",
-                Settings {
-                    shutdown_timeout: MAX_TIMEOUT * 2,
-                    ..Settings::default()
-                },
+                with_settings(|s| s.shutdown_timeout = MAX_TIMEOUT * 2),
             ),
         ];
         for (name, settings) in cases {
@@ -1808,10 +1771,7 @@ mod tests {
             let start = Server::start(&settings, Arc::new(model()));
             assert!(matches!(start, Err(Error::Invalid(_))), "{name}");
         }
-        let half = Settings {
-            shutdown_timeout: Duration::from_millis(1500),
-            ..Settings::default()
-        };
+        let half = with_settings(|s| s.shutdown_timeout = Duration::from_millis(1500));
         assert_eq!(half.shutdown_secs(), 2);
     }
 
@@ -1819,27 +1779,9 @@ mod tests {
     fn batch_settings_are_checked_and_name_the_setting() {
         BatchSettings::default().check().unwrap();
         let cases = [
-            (
-                "max_batch_size",
-                BatchSettings {
-                    max_batch_size: 0,
-                    ..BatchSettings::default()
-                },
-            ),
-            (
-                "queue_size",
-                BatchSettings {
-                    queue_size: 0,
-                    ..BatchSettings::default()
-                },
-            ),
-            (
-                "max_wait",
-                BatchSettings {
-                    max_wait: MAX_BATCH_WAIT * 2,
-                    ..BatchSettings::default()
-                },
-            ),
+            ("max_batch_size", with_batch(|s| s.max_batch_size = 0)),
+            ("queue_size", with_batch(|s| s.queue_size = 0)),
+            ("max_wait", with_batch(|s| s.max_wait = MAX_BATCH_WAIT * 2)),
         ];
         for (name, settings) in cases {
             let err = Batcher::spawn(2, settings, |_, n| Ok(vec![0.0; n])).unwrap_err();
