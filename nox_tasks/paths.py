@@ -15,7 +15,7 @@ RENDERS = BUILD / "render"
 # in common (tokio, actix-web, ndarray, serde, ... in the same profile and
 # features) is compiled once. pyo3 differs between abi3 and version-specific
 # builds anyway, so those keep separate artifacts.
-CARGO_TARGET = BUILD / "target"
+CARGO_TARGET = BUILD / "cargo-target"
 PROJECTS = BUILD / "projects"
 PROJECTS_ENVS = BUILD / "envs-projects"
 # pre-commit's hook environments (tests/test_precommit.py), cached between runs.
