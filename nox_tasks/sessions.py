@@ -35,7 +35,7 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 # `all`); `build` (`tests` builds and imports the module too); `examples` and
 # `stubtest` (a feature's example and stub section are the same files in
 # `all`); `lint` (the template's fast tests lint every one-feature render).
-# Their property tests run hypothesis's quick profile; `all` runs the full ones.
+# Their property tests run hypothesis's quick profile, `all`'s the tests' own one.
 # Of the Python tests they run the feature's own, the stub/docstring check and
 # the fork test: the core's test files have no template logic and run in
 # `default` and `all`.
